@@ -1,0 +1,106 @@
+"""Build the HTML book: each edition from ``chapters/<code>/`` into ``_build/html/<code>/``,
+plus a landing page at ``_build/html/index.html`` where a reader picks a language.
+
+Both editions share one jupyter-cache whose key covers only code cells and the
+kernelspec, so a chapter's code runs once per build although two editions show it.
+Warnings are errors (``-W -n --keep-going``) and a notebook that fails to execute
+fails the build.
+"""
+from __future__ import annotations
+
+import copy
+import html
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from .config import ROOT, book_config, editions, toc_for
+
+BUILD = ROOT / "_build"
+HTML = BUILD / "html"
+CACHE = BUILD / ".jupyter_cache"
+
+
+def edition_config(edition, *, jupyterhub_url: str | None = None) -> dict:
+    """``_config.yml`` with the keys that differ per edition filled in."""
+    cfg = copy.deepcopy(book_config())
+    cfg["title"] = edition.title
+    cfg["repository"]["path_to_book"] = f"chapters/{edition.code}"
+    cfg["execute"]["cache"] = str(CACHE)
+    sphinx = cfg["sphinx"]["config"]
+    sphinx["language"] = edition.language
+    sphinx["dlbook_edition"] = edition.code
+    hub = jupyterhub_url if jupyterhub_url is not None else os.environ.get("DLBOOK_JUPYTERHUB_URL", "")
+    cfg["launch_buttons"]["jupyterhub_url"] = hub
+    return cfg
+
+
+def build_edition(edition, *, rebuild_all: bool = False, jupyterhub_url: str | None = None) -> Path:
+    work = BUILD / "editions" / edition.code
+    work.mkdir(parents=True, exist_ok=True)
+    config_path, toc_path = work / "_config.yml", work / "_toc.yml"
+    config_path.write_text(yaml.safe_dump(edition_config(edition, jupyterhub_url=jupyterhub_url), allow_unicode=True, sort_keys=False), encoding="utf-8")
+    toc_path.write_text(yaml.safe_dump(toc_for(edition), allow_unicode=True, sort_keys=False), encoding="utf-8")
+    cmd = [
+        sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build", str(edition.source),
+        "--config", str(config_path), "--toc", str(toc_path), "--path-output", str(work),
+        "-W", "-n", "--keep-going",
+    ] + (["--all"] if rebuild_all else [])
+    print("+", " ".join(cmd), flush=True)
+    subprocess.run(cmd, check=True, cwd=ROOT)
+    return work / "_build" / "html"
+
+
+def landing_page() -> str:
+    """A bilingual page that lets the reader choose an edition (the default first)."""
+    cards = "\n".join(
+        f'  <a class="card" lang="{e.code}" hreflang="{e.code}" href="{e.code}/index.html">'
+        f'<span class="title">{html.escape(e.title)}</span><span class="label">{html.escape(e.label)}</span></a>'
+        for e in editions()
+    )
+    first = editions()[0]
+    return f"""<!DOCTYPE html>
+<html lang="{first.code}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(" · ".join(e.title for e in editions()))}</title>
+<style>
+ body {{ font-family: system-ui, "Noto Sans CJK KR", "Apple SD Gothic Neo", "Malgun Gothic", sans-serif; margin: 0;
+        min-height: 100vh; display: flex; flex-direction: column; align-items: center; justify-content: center; background: #f6f7f9; color: #1d2330; }}
+ h1 {{ font-size: 1.6rem; text-align: center; line-height: 1.5; margin: 0 1rem 2rem; }}
+ .cards {{ display: flex; gap: 1.5rem; flex-wrap: wrap; justify-content: center; }}
+ .card {{ display: flex; flex-direction: column; gap: .4rem; padding: 1.6rem 2rem; min-width: 16rem; border-radius: .8rem;
+         background: #fff; box-shadow: 0 2px 10px rgba(0,0,0,.08); text-decoration: none; color: inherit; }}
+ .card:hover {{ box-shadow: 0 4px 18px rgba(0,0,0,.15); }}
+ .title {{ font-weight: 700; font-size: 1.15rem; }}
+ .label {{ color: #2b6cb0; }}
+</style>
+</head>
+<body>
+<h1>{"<br>".join(html.escape(e.title) for e in editions())}</h1>
+<div class="cards">
+{cards}
+</div>
+</body>
+</html>
+"""
+
+
+def build(*, rebuild_all: bool = False, jupyterhub_url: str | None = None) -> Path:
+    """Build every edition and the landing page; return ``_build/html``."""
+    HTML.mkdir(parents=True, exist_ok=True)
+    for edition in editions():
+        built = build_edition(edition, rebuild_all=rebuild_all, jupyterhub_url=jupyterhub_url)
+        target = HTML / edition.code
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(built, target)
+    (HTML / "index.html").write_text(landing_page(), encoding="utf-8")
+    (HTML / ".nojekyll").write_text("", encoding="utf-8")
+    print(f"The book is in {HTML}/index.html", flush=True)
+    return HTML

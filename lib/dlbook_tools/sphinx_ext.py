@@ -1,0 +1,73 @@
+"""Sphinx extension: the language switch between the Korean and English editions.
+
+Each edition is built on its own into ``_build/html/<code>/`` from
+``chapters/<code>/``; a page has the same name in both, so the counterpart of
+``ko/05_perceptron.html`` is ``en/05_perceptron.html``. The switch is placed in
+the article header of every page, and ``hreflang`` links tell search engines.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+HERE = Path(__file__).parent
+
+
+def _on_config_inited(app, config):
+    config.templates_path.append(str(HERE / "templates"))
+    config.html_static_path.append(str(HERE / "static"))
+    edition = config.dlbook_editions.get(config.dlbook_edition, {})
+    for key in ("code_prompt_show", "code_prompt_hide"):  # myst-nb's interface strings, per language
+        if key in edition:
+            config[f"nb_{key}"] = edition[key]
+    options = config.html_theme_options
+    end = list(options.get("article_header_end") or ["article-header-buttons.html"])
+    if "dlbook-lang-switch.html" not in end:
+        end.insert(0, "dlbook-lang-switch.html")
+    options["article_header_end"] = end
+
+
+def counterpart_links(pagename: str, current: str, editions: dict) -> list[dict]:
+    """Links from ``pagename`` in edition ``current`` to the same page in every edition."""
+    up = "../" * (pagename.count("/") + 1)
+    return [
+        {"code": code, "label": e["label"], "url": f"{up}{code}/{pagename}.html", "current": code == current}
+        for code, e in editions.items()
+    ]
+
+
+def _on_page_context(app, pagename, templatename, context, doctree):
+    links = counterpart_links(pagename, app.config.dlbook_edition, app.config.dlbook_editions)
+    context["dlbook_editions"] = links
+    tags = "".join(f'<link rel="alternate" hreflang="{l["code"]}" href="{l["url"]}" />' for l in links)
+    context["metatags"] = context.get("metatags", "") + tags
+
+
+def _share_cache_between_editions() -> None:
+    """Key jupyter-cache on code and tags only.
+
+    jupyter-cache already ignores markdown cells, but it hashes *all* cell metadata,
+    and a figure's caption and alt text (``mystnb`` metadata) are written in each
+    edition's language. Without this, the two editions of a chapter would never
+    share a cache entry and every chapter would run twice per build.
+    """
+    from jupyter_cache.cache.main import JupyterCacheBase
+
+    original = JupyterCacheBase.create_hashed_notebook
+    if getattr(original, "_dlbook", False):
+        return
+
+    def create_hashed_notebook(self, nb, nb_metadata=("kernelspec",), cell_metadata=None):
+        return original(self, nb, nb_metadata=nb_metadata, cell_metadata=("tags",) if cell_metadata is None else cell_metadata)
+
+    create_hashed_notebook._dlbook = True
+    JupyterCacheBase.create_hashed_notebook = create_hashed_notebook
+
+
+def setup(app):
+    _share_cache_between_editions()
+    app.add_config_value("dlbook_edition", "ko", "html")
+    app.add_config_value("dlbook_editions", {}, "html")
+    app.connect("config-inited", _on_config_inited)
+    app.connect("html-page-context", _on_page_context)
+    app.add_css_file("dlbook.css")
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "0.1"}

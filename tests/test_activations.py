@@ -1,0 +1,155 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from dlbook import activations as A
+
+TORCH_REFS = {
+    "identity": lambda x: x,
+    "sigmoid": torch.sigmoid,
+    "tanh": torch.tanh,
+    "relu": F.relu,
+    "leaky_relu": lambda x: F.leaky_relu(x, 0.01),
+    "elu": lambda x: F.elu(x, 1.0),
+    "prelu": lambda x: F.prelu(x, torch.tensor([0.25], dtype=x.dtype, device=x.device)),
+}
+
+
+def sample(device, shape=(7, 5)):
+    x = torch.randn(shape, dtype=torch.float64, device=device) * 4
+    x[0, :3] = torch.tensor([0.0, 40.0, -40.0])  # the kink and both saturated tails
+    return x
+
+
+@pytest.mark.parametrize("name", sorted(TORCH_REFS))
+def test_values_match_torch(name, device):
+    x = sample(device)
+    ours = A.get(name)(x)
+    assert ours.device == x.device and ours.dtype == x.dtype and ours.shape == x.shape
+    torch.testing.assert_close(ours, TORCH_REFS[name](x), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(TORCH_REFS))
+def test_derivatives_match_autograd(name, device):
+    x = sample(device).requires_grad_()
+    (torch_grad,) = torch.autograd.grad(TORCH_REFS[name](x).sum(), x)
+    torch.testing.assert_close(A.get(name).derivative(x.detach()), torch_grad, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.1, 0.3])
+def test_leaky_relu_alpha(alpha, device):
+    x = sample(device).requires_grad_()
+    ref = F.leaky_relu(x, alpha)
+    torch.testing.assert_close(A.leaky_relu(x.detach(), alpha), ref.detach())
+    (g,) = torch.autograd.grad(ref.sum(), x)
+    torch.testing.assert_close(A.leaky_relu_grad(x.detach(), alpha), g)
+
+
+@pytest.mark.parametrize("alpha", [0.5, 1.0, 2.0])
+def test_elu_alpha(alpha, device):
+    x = sample(device).requires_grad_()
+    ref = F.elu(x, alpha)
+    torch.testing.assert_close(A.elu(x.detach(), alpha), ref.detach())
+    (g,) = torch.autograd.grad(ref.sum(), x)
+    torch.testing.assert_close(A.elu_grad(x.detach(), alpha), g)
+
+
+def test_prelu_per_channel_and_learned_alpha(device):
+    x = torch.randn(4, 3, 5, 5, dtype=torch.float64, device=device)
+    alpha = torch.tensor([0.1, 0.2, 0.3], dtype=torch.float64, device=device)
+    torch.testing.assert_close(A.prelu(x, alpha), F.prelu(x, alpha))
+    xr = x.clone().requires_grad_()
+    (g,) = torch.autograd.grad(F.prelu(xr, alpha).sum(), xr)
+    torch.testing.assert_close(A.prelu_grad(x, alpha), g)
+
+    layer = A.PReLU(3).to(device=device, dtype=torch.float64)
+    ref = torch.nn.PReLU(3).to(device=device, dtype=torch.float64)
+    layer(x).square().sum().backward()
+    ref(x).square().sum().backward()
+    torch.testing.assert_close(layer.alpha.grad, ref.weight.grad)
+
+
+def test_step_and_identity():
+    x = torch.tensor([-2.0, 0.0, 0.5])
+    assert A.step(x).tolist() == [0.0, 0.0, 1.0]
+    assert A.step_grad(x).tolist() == [0.0, 0.0, 0.0]
+    assert A.identity_grad(x).tolist() == [1.0, 1.0, 1.0]
+
+
+def test_maxout_matches_grouped_max_and_gradient(device):
+    z = torch.randn(6, 12, dtype=torch.float64, device=device, requires_grad=True)
+    ref = z.view(6, 4, 3).max(dim=-1).values
+    torch.testing.assert_close(A.maxout(z.detach(), 3), ref.detach())
+    (g,) = torch.autograd.grad(ref.sum(), z)
+    torch.testing.assert_close(A.maxout_grad(z.detach(), 3), g)
+
+
+def test_maxout_generalises_relu():
+    x = torch.linspace(-3, 3, 13)
+    pieces = torch.stack([torch.zeros_like(x), x], dim=-1)  # max(0, x)
+    torch.testing.assert_close(A.maxout(pieces, 2).squeeze(-1), A.relu(x))
+
+
+def test_closed_form_facts():
+    assert round(A.sigmoid(1.0).item(), 3) == 0.731
+    # 0.8808: the lecture's 0.880 truncates rather than rounds (0.881 to three places)
+    assert round(A.sigmoid(2.0).item(), 4) == 0.8808
+    assert A.sigmoid_grad(0.0).item() == pytest.approx(0.25)
+    assert A.tanh_grad(0.0).item() == pytest.approx(1.0)
+    assert A.tanh(1.0).item() == pytest.approx(math.tanh(1.0))
+
+
+def test_sigmoid_is_stable_far_from_zero():
+    x = torch.tensor([-1000.0, 1000.0], dtype=torch.float64)
+    assert torch.isfinite(A.sigmoid(x)).all()
+    assert A.sigmoid(x).tolist() == [0.0, 1.0]
+
+
+def test_accepts_numbers_lists_arrays_and_ints():
+    assert A.relu([-1, 2]).tolist() == [0.0, 2.0]
+    assert A.relu(np.array([-1.0, 3.0])).tolist() == [0.0, 3.0]
+    assert A.relu(torch.tensor([-1, 2])).dtype == torch.get_default_dtype()
+
+
+@pytest.mark.parametrize("bad", ["1.0", None, {"x": 1}, True])
+def test_rejects_non_numeric_input(bad):
+    with pytest.raises(TypeError, match="x must be"):
+        A.sigmoid(bad)
+
+
+@pytest.mark.parametrize("alpha, exc, msg", [
+    (-0.1, ValueError, r"alpha must be >= 0"),
+    (1.5, ValueError, r"alpha must be < 1"),
+    (float("nan"), TypeError, "finite real number"),
+    ("0.1", TypeError, "finite real number"),
+])
+def test_leaky_relu_rejects_bad_alpha(alpha, exc, msg):
+    with pytest.raises(exc, match=msg):
+        A.leaky_relu(torch.zeros(3), alpha)
+
+
+def test_elu_rejects_non_positive_alpha():
+    with pytest.raises(ValueError, match=r"alpha must be > 0"):
+        A.elu(torch.zeros(3), 0.0)
+
+
+def test_prelu_rejects_channel_mismatch():
+    with pytest.raises(ValueError, match=r"alpha has 3 values.*shape \(2, 4\)"):
+        A.prelu(torch.zeros(2, 4), torch.ones(3))
+
+
+def test_maxout_rejects_indivisible_width():
+    with pytest.raises(ValueError, match=r"multiple of pieces=3.*\(2, 4\)"):
+        A.maxout(torch.zeros(2, 4), 3)
+    with pytest.raises(ValueError, match="pieces must be an integer >= 1"):
+        A.maxout(torch.zeros(2, 4), 0)
+
+
+def test_unknown_name_lists_choices():
+    with pytest.raises(ValueError, match=r"unknown activation 'gelu'.*'relu'"):
+        A.get("gelu")
+    with pytest.raises(ValueError, match="takes no alpha"):
+        A.get("relu")(torch.zeros(2), alpha=0.1)

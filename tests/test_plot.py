@@ -1,0 +1,48 @@
+import warnings
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+
+from dlbook import activations as A, plot, widgets  # noqa: E402
+
+
+def test_korean_text_uses_nanum_gothic_and_renders_without_missing_glyphs():
+    plot.setup()
+    path = font_manager.findfont(font_manager.FontProperties(family=matplotlib.rcParams["font.family"]))
+    assert "NanumGothic" in path
+    fig, ax = plt.subplots()
+    ax.set_title("활성화 함수와 도함수 (activation −1)")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "Glyph ... missing from font" is a UserWarning
+        fig.canvas.draw()
+    plt.close(fig)
+
+
+def test_activation_grid_has_one_panel_per_function():
+    fig = plot.plot_activations()
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title().split(" ")[0] for ax in visible] == list(A.ACTIVATIONS)
+    assert all(len(ax.lines) == 4 for ax in visible)  # φ, φ′ and the two axes
+    plt.close(fig)
+
+
+def test_explorer_builds_and_snapshot_matches_settings():
+    pytest.importorskip("ipywidgets")
+    box = widgets.activation_explorer("elu", alpha=0.5)
+    assert box.children[0].children[0].value == "elu"
+    fig = widgets.activation_explorer_snapshot()
+    assert [ax.get_title() for ax in fig.axes] == [
+        "leaky_relu (α = 0.01)", "leaky_relu (α = 0.3)", "elu (α = 0.5)", "elu (α = 2)"]
+    plt.close("all")
+    with pytest.raises(ValueError, match="unknown activation"):
+        widgets.activation_explorer("swish")
+
+
+def test_missing_font_package_gives_install_hint(monkeypatch):
+    monkeypatch.setattr(plot.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(RuntimeError, match="pip install koreanize-matplotlib"):
+        plot.korean_font_dir()
