@@ -17,6 +17,8 @@ def nbgrader(course: Path, *args: str, check: bool = True) -> subprocess.Complet
     """Run ``nbgrader ARGS`` in the course directory."""
     cmd = [sys.executable, "-m", "nbgrader", *args, f"--CourseDirectory.root={course}"]
     result = subprocess.run(cmd, cwd=course, capture_output=True, text=True)
+    if "Exception while loading config file" in result.stderr:  # nbgrader only logs this and carries on
+        raise RuntimeError(f"{course / 'nbgrader_config.py'} failed to load:\n{result.stderr}")
     if check and result.returncode:
         raise RuntimeError(f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result

@@ -1,15 +1,15 @@
 """nbgrader pieces the course uses (imported by the course's ``nbgrader_config.py``)."""
 from __future__ import annotations
 
-from nbconvert.preprocessors import Preprocessor
 from nbgrader import utils
+from nbgrader.preprocessors import NbGraderPreprocessor
 
 # Shown in place of a solution: both languages, then the line nbgrader expects.
 CODE_STUB = "# 여기에 코드를 작성하세요 · YOUR CODE HERE\nraise NotImplementedError()"
 TEXT_STUB = "여기에 답을 쓰세요 · YOUR ANSWER HERE"
 
 
-class StderrIsNotFailure(Preprocessor):
+class StderrIsNotFailure(NbGraderPreprocessor):  # nbgrader's base: enabled by default
     """Keep warnings from zeroing a passing test.
 
     nbgrader scores a test cell 0 when it has *any* stderr output, so a harmless
@@ -31,7 +31,7 @@ def autograde_preprocessors() -> list:
     from nbgrader.converters.autograde import Autograde
     from nbgrader.preprocessors import SaveAutoGrades
 
-    steps = list(Autograde.autograde_preprocessors.default_value)
+    steps = list(Autograde.class_traits()["autograde_preprocessors"].default())
     steps.insert(steps.index(SaveAutoGrades), StderrIsNotFailure)
     return steps
 

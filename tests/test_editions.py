@@ -1,0 +1,117 @@
+"""The two editions stay in step: same pages, identical code, current headers and footers."""
+import copy
+
+import nbformat
+import pytest
+
+from dlbook_tools import cli, config, notebooks
+
+ROOT = config.ROOT
+KO = sorted((ROOT / "chapters" / "ko").glob("*.ipynb"))
+
+
+def test_every_page_exists_in_every_edition():
+    for e in config.editions():
+        for stem in config.chapter_stems():
+            matches = list((ROOT / "chapters" / e.code).glob(f"{stem}.*"))
+            assert matches, f"chapters/{e.code}/{stem} is in _toc.yml but missing"
+    names = {e.code: sorted(p.name for p in (ROOT / "chapters" / e.code).glob("*.ipynb")) for e in config.editions()}
+    assert len(set(map(tuple, names.values()))) == 1, names
+
+
+@pytest.mark.parametrize("path", KO, ids=lambda p: p.stem)
+def test_code_cells_are_identical(path):
+    en = notebooks.counterpart(path, "en")
+    assert notebooks.code_differences(notebooks.read(path), notebooks.read(en)) == []
+
+
+@pytest.mark.parametrize("path", KO, ids=lambda p: p.stem)
+def test_checked_cells_carry_their_expected_output(path):
+    checked = [c for c in notebooks.code_cells(notebooks.read(path)) if notebooks.is_checked(c)]
+    assert checked, f"{path.name} checks no facts: mark fact cells with # NBVAL_CHECK_OUTPUT"
+    for cell in checked:
+        assert cell.outputs and cell.execution_count, f"{path.name}: run `dlbook-tools execute` ({cell.source[:60]!r})"
+
+
+def test_headers_footers_and_editions_are_current():
+    assert cli.problems() == []
+
+
+def test_header_is_the_same_code_everywhere():
+    for path, _ in cli.all_notebooks():
+        headers = notebooks.tagged(notebooks.read(path), notebooks.HEADER_TAG)
+        assert len(headers) == 1 and headers[0].source == notebooks.header_source(), path
+
+
+def _nb(*cells):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = list(cells)
+    return nb
+
+
+def test_sync_updates_inserts_and_removes_code_by_id_and_keeps_prose():
+    md_ko = nbformat.v4.new_markdown_cell("한국어 설명", id="m1")
+    md_en = nbformat.v4.new_markdown_cell("English prose", id="m1")
+    a = nbformat.v4.new_code_cell("x = 1", id="a")
+    b = nbformat.v4.new_code_cell("y = 2", id="b")
+    gone = nbformat.v4.new_code_cell("old()", id="gone")
+    source = _nb(md_ko, copy.deepcopy(a), nbformat.v4.new_code_cell("x = 10", id="a2"), copy.deepcopy(b))
+    source.cells[3].source = "y = 20"
+    target = _nb(md_en, copy.deepcopy(a), gone, copy.deepcopy(b))
+    changes = notebooks.sync_code(source, target)
+    assert [c.id for c in target.cells] == ["m1", "a", "a2", "b"]
+    assert [c.source for c in target.cells] == ["English prose", "x = 1", "x = 10", "y = 20"]
+    assert sorted(changes) == ["added code cell a2", "removed code cell gone", "updated code cell b"]
+    assert notebooks.code_differences(source, target) == []
+
+
+def test_sync_refuses_a_cell_that_changed_kind():
+    source = _nb(nbformat.v4.new_code_cell("x = 1", id="a"))
+    target = _nb(nbformat.v4.new_markdown_cell("x = 1", id="a"))
+    with pytest.raises(ValueError, match="cell a is code in one edition and markdown in the other"):
+        notebooks.sync_code(source, target)
+
+
+def test_code_differences_names_the_cell():
+    one = _nb(nbformat.v4.new_code_cell("x = 1", id="a"))
+    two = _nb(nbformat.v4.new_code_cell("x = 2", id="a"))
+    (diff,) = notebooks.code_differences(one, two)
+    assert "code cell 1 (id a / a) differs" in diff
+
+
+def test_edition_toc_resolves_captions_per_language():
+    ko, en = config.editions()
+    assert ko.code == "ko"  # Korean is the default edition
+    caps = [p["caption"] for p in config.toc_for(ko)["parts"]], [p["caption"] for p in config.toc_for(en)["parts"]]
+    assert all(isinstance(c, str) for c in caps[0] + caps[1]) and caps[0] != caps[1]
+
+
+def test_language_switch_links_to_the_counterpart_page():
+    from dlbook_tools.sphinx_ext import counterpart_links
+
+    eds = {"ko": {"label": "한국어"}, "en": {"label": "English"}}
+    links = counterpart_links("05_perceptron", "ko", eds)
+    assert links == [
+        {"code": "ko", "label": "한국어", "url": "../ko/05_perceptron.html", "current": True},
+        {"code": "en", "label": "English", "url": "../en/05_perceptron.html", "current": False},
+    ]
+    assert counterpart_links("part/page", "en", eds)[0]["url"] == "../../ko/part/page.html"
+
+
+def test_colab_header_installs_from_the_configured_repository():
+    url, branch = config.repository()
+    assert f'git+{url}@{branch}' in notebooks.header_source()
+    assert config.colab_url("exercises/05_perceptron.ipynb").endswith(f"/blob/{branch}/exercises/05_perceptron.ipynb")
+
+
+def test_edition_config_overrides_only_edition_keys(monkeypatch):
+    from dlbook_tools import book
+
+    monkeypatch.delenv("DLBOOK_JUPYTERHUB_URL", raising=False)
+    ko, en = config.editions()
+    cfg = book.edition_config(en, jupyterhub_url="https://hub.example.edu")
+    assert cfg["title"] == en.title and cfg["sphinx"]["config"]["language"] == "en"
+    assert cfg["repository"]["path_to_book"] == "chapters/en"
+    assert cfg["launch_buttons"]["jupyterhub_url"] == "https://hub.example.edu"
+    assert cfg["execute"]["cache"] == book.edition_config(ko)["execute"]["cache"]  # one shared cache
+    assert book.edition_config(ko)["launch_buttons"]["jupyterhub_url"] == ""
