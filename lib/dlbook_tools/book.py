@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import yaml
@@ -23,9 +24,37 @@ from .config import ROOT, book_config, editions, toc_for
 BUILD = ROOT / "_build"
 HTML = BUILD / "html"
 CACHE = BUILD / ".jupyter_cache"
+VENDOR = BUILD / "vendor" / "static"
+MATHJAX = "mathjax@3.2.2"
 
 
-def edition_config(edition, *, jupyterhub_url: str | None = None) -> dict:
+def vendor_mathjax() -> str | None:
+    """Serve MathJax from the book itself so that math renders offline.
+
+    MathJax comes from the npm registry (``npm pack``) once per build folder; without
+    npm the book falls back to the CDN configured in ``_config.yml``. Returns the
+    ``mathjax_path`` to use (relative to ``_static``) or None for the CDN.
+    """
+    target = VENDOR / "mathjax" / "es5" / "tex-mml-chtml.js"
+    if target.exists():
+        return "mathjax/es5/tex-mml-chtml.js"
+    npm = shutil.which("npm")
+    if npm is None:
+        print("npm not found: MathJax will load from its CDN (math needs a network)", flush=True)
+        return None
+    packs = BUILD / "vendor"
+    packs.mkdir(parents=True, exist_ok=True)
+    name = subprocess.run([npm, "pack", MATHJAX, "--silent", "--pack-destination", str(packs)],
+                          check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    with tarfile.open(packs / name) as tar:
+        members = [m for m in tar.getmembers() if m.name.startswith("package/es5/")]
+        for m in members:
+            m.name = m.name[len("package/"):]
+        tar.extractall(VENDOR / "mathjax", members=members, filter="data")
+    return "mathjax/es5/tex-mml-chtml.js"
+
+
+def edition_config(edition, *, jupyterhub_url: str | None = None, mathjax_path: str | None = None) -> dict:
     """``_config.yml`` with the keys that differ per edition filled in."""
     cfg = copy.deepcopy(book_config())
     cfg["title"] = edition.title
@@ -34,16 +63,19 @@ def edition_config(edition, *, jupyterhub_url: str | None = None) -> dict:
     sphinx = cfg["sphinx"]["config"]
     sphinx["language"] = edition.language
     sphinx["dlbook_edition"] = edition.code
+    if mathjax_path:
+        sphinx["mathjax_path"] = mathjax_path
+        sphinx["html_static_path"] = [str(VENDOR)]
     hub = jupyterhub_url if jupyterhub_url is not None else os.environ.get("DLBOOK_JUPYTERHUB_URL", "")
     cfg["launch_buttons"]["jupyterhub_url"] = hub
     return cfg
 
 
-def build_edition(edition, *, rebuild_all: bool = False, jupyterhub_url: str | None = None) -> Path:
+def build_edition(edition, *, rebuild_all: bool = False, jupyterhub_url: str | None = None, mathjax_path: str | None = None) -> Path:
     work = BUILD / "editions" / edition.code
     work.mkdir(parents=True, exist_ok=True)
     config_path, toc_path = work / "_config.yml", work / "_toc.yml"
-    config_path.write_text(yaml.safe_dump(edition_config(edition, jupyterhub_url=jupyterhub_url), allow_unicode=True, sort_keys=False), encoding="utf-8")
+    config_path.write_text(yaml.safe_dump(edition_config(edition, jupyterhub_url=jupyterhub_url, mathjax_path=mathjax_path), allow_unicode=True, sort_keys=False), encoding="utf-8")
     toc_path.write_text(yaml.safe_dump(toc_for(edition), allow_unicode=True, sort_keys=False), encoding="utf-8")
     cmd = [
         sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build", str(edition.source),
@@ -94,8 +126,9 @@ def landing_page() -> str:
 def build(*, rebuild_all: bool = False, jupyterhub_url: str | None = None) -> Path:
     """Build every edition and the landing page; return ``_build/html``."""
     HTML.mkdir(parents=True, exist_ok=True)
+    mathjax_path = vendor_mathjax()
     for edition in editions():
-        built = build_edition(edition, rebuild_all=rebuild_all, jupyterhub_url=jupyterhub_url)
+        built = build_edition(edition, rebuild_all=rebuild_all, jupyterhub_url=jupyterhub_url, mathjax_path=mathjax_path)
         target = HTML / edition.code
         if target.exists():
             shutil.rmtree(target)
