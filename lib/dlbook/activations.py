@@ -37,22 +37,26 @@ def identity(x) -> torch.Tensor:
 
 
 def sigmoid(x) -> torch.Tensor:
-    """σ(x) = 1 / (1 + e^{-x}), computed without overflow for large |x|."""
+    """σ(x) = 1 / (1 + e^{-x}).
+
+    For x ≪ 0, e^{-x} overflows to inf and 1 / (1 + inf) is exactly 0 in IEEE
+    arithmetic, so the textbook formula needs no special case. In-place steps on
+    one buffer keep it to a single allocation.
+    """
     x = as_float_tensor(x)
-    e = torch.exp(-x.abs())  # in (0, 1]: never overflows
-    return torch.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    return torch.neg(x).exp_().add_(1).reciprocal_()
 
 
 def tanh(x) -> torch.Tensor:
     """tanh(x) = (e^x − e^{−x}) / (e^x + e^{−x}) = 2σ(2x) − 1 (zero-centred)."""
     x = as_float_tensor(x)
-    return 2 * sigmoid(2 * x) - 1
+    return sigmoid(2 * x).mul_(2).sub_(1)
 
 
 def relu(x) -> torch.Tensor:
     """ReLU(x) = max(0, x)."""
     x = as_float_tensor(x)
-    return torch.where(x > 0, x, torch.zeros_like(x))
+    return torch.clamp(x, min=0)
 
 
 def _alpha(alpha, name="alpha", *, low=0.0, low_inclusive=True, high=None, high_inclusive=False) -> float:
@@ -63,7 +67,7 @@ def leaky_relu(x, alpha: float = 0.01) -> torch.Tensor:
     """Leaky ReLU: x for x > 0, αx otherwise (α in [0, 1); 0.01 by default)."""
     x = as_float_tensor(x)
     alpha = _alpha(alpha, high=1.0)
-    return torch.where(x > 0, x, alpha * x)
+    return torch.maximum(x, alpha * x)  # equal to x for x > 0 because 0 ≤ α < 1
 
 
 def _prelu_weight(alpha, x: torch.Tensor) -> torch.Tensor:
@@ -92,7 +96,7 @@ def elu(x, alpha: float = 1.0) -> torch.Tensor:
     """ELU: x for x > 0, α(e^x − 1) otherwise (α > 0)."""
     x = as_float_tensor(x)
     alpha = _alpha(alpha, low=0.0, low_inclusive=False)
-    negative = alpha * torch.expm1(torch.clamp(x, max=0))  # clamp: no overflow on the unused branch
+    negative = torch.clamp(x, max=0).expm1_().mul_(alpha)  # clamp: no overflow on the unused branch
     return torch.where(x > 0, x, negative)
 
 
@@ -124,13 +128,13 @@ def identity_grad(x) -> torch.Tensor:
 def sigmoid_grad(x) -> torch.Tensor:
     """σ'(x) = σ(x)(1 − σ(x)); at most 1/4, at x = 0."""
     s = sigmoid(x)
-    return s * (1 - s)
+    return torch.sub(1, s).mul_(s)
 
 
 def tanh_grad(x) -> torch.Tensor:
     """tanh'(x) = 1 − tanh²(x); at most 1, at x = 0."""
     t = tanh(x)
-    return 1 - t * t
+    return t.mul_(t).neg_().add_(1)
 
 
 def relu_grad(x) -> torch.Tensor:

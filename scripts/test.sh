@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Install what is needed, build the book, and run the whole test suite:
+# the library's tests, the book's checks, every notebook under chapters/ and solutions/ (nbval),
+# the exercise pipeline with real autograding, and the browser tests of the built HTML.
+# On a CUDA machine the same command runs the library tests and the notebooks on the GPU.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+. scripts/install.sh
+export DLBOOK_PROGRESS=0
+dlbook-tools check
+dlbook-tools book
+DLBOOK_REQUIRE_BROWSER=1 python -m pytest tests chapters solutions --nbval-lax -p no:cacheprovider "$@"
