@@ -20,7 +20,7 @@ HTML = ROOT / "_build" / "html"
 CHROMIUM = os.environ.get("DLBOOK_CHROMIUM", "/usr/bin/chromium")
 EDITIONS = [e.code for e in config.editions()]
 PAGES = config.chapter_stems()
-CHAPTERS = [s for s in PAGES if s != config.toc()["root"]]
+CHAPTERS = [s for s in PAGES if (ROOT / "chapters" / EDITIONS[0] / f"{s}.ipynb").exists()]
 
 if not HTML.exists() or not Path(CHROMIUM).exists():
     why = f"no built book at {HTML}" if not HTML.exists() else f"no Chromium at {CHROMIUM}"

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from docutils import nodes
+from sphinx.util.docutils import SphinxDirective
+
 HERE = Path(__file__).parent
 
 
@@ -63,8 +66,41 @@ def _share_cache_between_editions() -> None:
     JupyterCacheBase.create_hashed_notebook = create_hashed_notebook
 
 
+class GlossaryTable(SphinxDirective):
+    """``{dlbook-glossary}``: the glossary of ``glossary.yml`` as a table in the page's edition."""
+
+    def run(self):
+        from .glossary import terms
+
+        ko = self.env.config.dlbook_edition == "ko"
+        head = ("한국어", "English", "뜻") if ko else ("English", "한국어", "Meaning")
+        rows = sorted(terms(), key=lambda t: t.ko if ko else t.en.lower())
+        table = nodes.table(classes=["dlbook-glossary"])
+        group = nodes.tgroup(cols=3)
+        table += group
+        for width in (22, 26, 52):
+            group += nodes.colspec(colwidth=width)
+
+        def row(cells, tag=nodes.entry):
+            r = nodes.row()
+            for text in cells:
+                entry = tag()
+                entry += nodes.paragraph(text=text)
+                r += entry
+            return r
+
+        thead, tbody = nodes.thead(), nodes.tbody()
+        thead += row(head)
+        for t in rows:
+            tbody += row((t.ko, t.en, t.def_ko) if ko else (t.en, t.ko, t.def_en))
+        group += thead
+        group += tbody
+        return [table]
+
+
 def setup(app):
     _share_cache_between_editions()
+    app.add_directive("dlbook-glossary", GlossaryTable)
     app.add_config_value("dlbook_edition", "ko", "html")
     app.add_config_value("dlbook_editions", {}, "html")
     app.connect("config-inited", _on_config_inited)
