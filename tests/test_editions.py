@@ -63,6 +63,19 @@ def test_sync_updates_inserts_and_removes_code_by_id_and_keeps_prose():
     assert [c.source for c in target.cells] == ["English prose", "x = 1", "x = 10", "y = 20"]
     assert sorted(changes) == ["added code cell a2", "removed code cell gone", "updated code cell b"]
     assert notebooks.code_differences(source, target) == []
+    assert [c.metadata.get("tags") for c in target.cells] == [None] * 4  # no empty tag lists
+
+
+def test_editions_share_one_execution_cache_key(tmp_path):
+    from jupyter_cache.cache.main import JupyterCacheBase
+
+    from dlbook_tools.sphinx_ext import _share_cache_between_editions
+
+    _share_cache_between_editions()
+    cache = JupyterCacheBase(str(tmp_path))
+    for path in KO:
+        hashes = {cache.create_hashed_notebook(notebooks.read(p))[1] for p in (path, notebooks.counterpart(path, "en"))}
+        assert len(hashes) == 1, f"{path.stem}: the editions would execute separately"
 
 
 def test_sync_refuses_a_cell_that_changed_kind():

@@ -142,7 +142,10 @@ def sync_code(source_nb, target_nb) -> list[str]:
             existing.source = cell.source
             existing.outputs = copy.deepcopy(cell.outputs)
             existing.execution_count = cell.execution_count
-            existing.metadata["tags"] = list(cell.metadata.get("tags", []))
+            if cell.metadata.get("tags"):
+                existing.metadata["tags"] = list(cell.metadata["tags"])
+            else:
+                existing.metadata.pop("tags", None)
             continue
         # insert after the nearest preceding cell that the target also has
         at = 0
