@@ -5,6 +5,7 @@ Screenshots of a chapter page in each edition land in ``_build/screenshots/``.
 """
 import functools
 import http.server
+import json
 import os
 import re
 import shutil
@@ -137,3 +138,14 @@ def test_widget_has_a_static_figure_and_no_dead_slider(server, page, lang):
     page.screenshot(path=str(shots / f"{lang}-{stem}.png"))
     figure.scroll_into_view_if_needed()
     page.screenshot(path=str(shots / f"{lang}-{stem}-explorer.png"))
+
+
+def test_korean_search_finds_words_whatever_particle_follows(server, page):
+    raw = (HTML / "ko" / "searchindex.js").read_text(encoding="utf-8")
+    terms = json.loads(raw[raw.index("(") + 1: raw.rindex(")")])["terms"]
+    assert "퍼셉트론" in terms and "퍼셉트론은" not in terms and "퍼셉트론을" not in terms  # particles stripped
+    for query in ("결정 경계를", "퍼셉트론은", "임계값이"):
+        open_page(page, f"{server}/ko/search.html?q={query}")
+        page.wait_for_selector("#search-results ul.search li", timeout=20000)
+        hits = page.eval_on_selector_all("#search-results ul.search li a", "els => els.map(e => e.getAttribute('href'))")
+        assert any("05_perceptron" in h for h in hits), (query, hits)

@@ -71,17 +71,20 @@ def edition_config(edition, *, jupyterhub_url: str | None = None, mathjax_path: 
     return cfg
 
 
-def build_edition(edition, *, rebuild_all: bool = False, jupyterhub_url: str | None = None, mathjax_path: str | None = None) -> Path:
+def build_edition(edition, *, jupyterhub_url: str | None = None, mathjax_path: str | None = None) -> Path:
     work = BUILD / "editions" / edition.code
     work.mkdir(parents=True, exist_ok=True)
     config_path, toc_path = work / "_config.yml", work / "_toc.yml"
     config_path.write_text(yaml.safe_dump(edition_config(edition, jupyterhub_url=jupyterhub_url, mathjax_path=mathjax_path), allow_unicode=True, sort_keys=False), encoding="utf-8")
     toc_path.write_text(yaml.safe_dump(toc_for(edition), allow_unicode=True, sort_keys=False), encoding="utf-8")
+    # Sphinx starts clean every time (a stale environment keeps stale search terms); the notebooks'
+    # execution is what costs time, and the shared jupyter-cache keeps that between builds.
+    shutil.rmtree(work / "_build", ignore_errors=True)
     cmd = [
         sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build", str(edition.source),
         "--config", str(config_path), "--toc", str(toc_path), "--path-output", str(work),
         "-W", "-n", "--keep-going",
-    ] + (["--all"] if rebuild_all else [])
+    ]
     print("+", " ".join(cmd), flush=True)
     subprocess.run(cmd, check=True, cwd=ROOT)
     return work / "_build" / "html"
@@ -123,12 +126,12 @@ def landing_page() -> str:
 """
 
 
-def build(*, rebuild_all: bool = False, jupyterhub_url: str | None = None) -> Path:
+def build(*, jupyterhub_url: str | None = None) -> Path:
     """Build every edition and the landing page; return ``_build/html``."""
     HTML.mkdir(parents=True, exist_ok=True)
     mathjax_path = vendor_mathjax()
     for edition in editions():
-        built = build_edition(edition, rebuild_all=rebuild_all, jupyterhub_url=jupyterhub_url, mathjax_path=mathjax_path)
+        built = build_edition(edition, jupyterhub_url=jupyterhub_url, mathjax_path=mathjax_path)
         target = HTML / edition.code
         if target.exists():
             shutil.rmtree(target)

@@ -1,6 +1,6 @@
 """``dlbook-tools``: the book's chores from one command.
 
-  dlbook-tools book [--all]                 build both editions into _build/html
+  dlbook-tools book                         build both editions into _build/html
   dlbook-tools execute chapters/ko/X.ipynb  run a chapter, keep checked outputs, copy code to the other edition
   dlbook-tools sync chapters/ko/X.ipynb     copy code cells (and checked outputs) to the other edition
   dlbook-tools header [--check]             write the standard header/footer cells everywhere
@@ -90,7 +90,6 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="dlbook-tools", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("book", help="build the HTML book")
-    b.add_argument("--all", action="store_true", help="rebuild every page")
     b.add_argument("--jupyterhub-url", default=None, help="add a JupyterHub (nbgitpuller) launch button")
     for name in ("sync", "execute"):
         s = sub.add_parser(name)
@@ -111,7 +110,7 @@ def main(argv=None) -> int:
     if args.cmd == "book":
         from .book import build
 
-        build(rebuild_all=args.all, jupyterhub_url=args.jupyterhub_url)
+        build(jupyterhub_url=args.jupyterhub_url)
         return 0
     if args.cmd in ("sync", "execute"):
         return cmd_sync(args.paths, execute=args.cmd == "execute")

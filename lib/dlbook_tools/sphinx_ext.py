@@ -100,6 +100,9 @@ class GlossaryTable(SphinxDirective):
 
 def setup(app):
     _share_cache_between_editions()
+    from .search_ko import register
+
+    register()
     app.add_directive("dlbook-glossary", GlossaryTable)
     app.add_config_value("dlbook_edition", "ko", "html")
     app.add_config_value("dlbook_editions", {}, "html")
