@@ -10,12 +10,14 @@ from matplotlib import font_manager  # noqa: E402
 from dlbook import activations as A, plot, widgets  # noqa: E402
 
 
-def test_korean_text_uses_nanum_gothic_and_renders_without_missing_glyphs():
+def test_korean_text_and_math_ticks_render_without_missing_glyphs():
     plot.setup()
-    path = font_manager.findfont(font_manager.FontProperties(family=matplotlib.rcParams["font.family"]))
-    assert "NanumGothic" in path
+    assert "NanumGothic" in matplotlib.rcParams["font.family"]
+    assert "NanumGothic" in font_manager.findfont(font_manager.FontProperties(family="NanumGothic"), fallback_to_default=False)
     fig, ax = plt.subplots()
+    ax.semilogy([1, 2, 3], [1e-3, 1e-1, 1e1])  # tick labels 10⁻³ … are mathtext with a minus sign
     ax.set_title("활성화 함수와 도함수 (activation −1)")
+    ax.set_xlabel("에포크 · epoch")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # "Glyph ... missing from font" is a UserWarning
         fig.canvas.draw()

@@ -38,8 +38,10 @@ def setup(*, dpi: int = 100) -> None:
         if str(ttf) not in known:
             font_manager.fontManager.addfont(str(ttf))
     matplotlib.rcParams.update({
-        "font.family": [KOREAN_FONT, "DejaVu Sans"],
-        "axes.unicode_minus": False,  # NanumGothic has no U+2212 minus sign
+        # DejaVu Sans first: it has the minus sign and the glyphs of math tick labels (10⁻³);
+        # matplotlib falls back to NanumGothic, glyph by glyph, for Hangul.
+        "font.family": ["DejaVu Sans", KOREAN_FONT],
+        "axes.unicode_minus": True,
         "figure.dpi": dpi,
         "savefig.dpi": dpi,
         "figure.figsize": (6.4, 4.0),
