@@ -18,12 +18,14 @@ class Term:
     def_ko: str = ""
     def_en: str = ""
     reject: tuple = field(default_factory=tuple)
+    first_use: bool = True  # False: an everyday word too, so its first appearance is not checked
 
 
 @functools.lru_cache
 def terms(root: Path = ROOT) -> tuple[Term, ...]:
     raw = yaml.safe_load((root / "glossary.yml").read_text(encoding="utf-8"))
-    return tuple(Term(t["ko"], t["en"], t.get("def_ko", ""), t.get("def_en", ""), tuple(t.get("reject", ()))) for t in raw)
+    return tuple(Term(t["ko"], t["en"], t.get("def_ko", ""), t.get("def_en", ""), tuple(t.get("reject", ())),
+                      t.get("first_use", True)) for t in raw)
 
 
 def rejected_variants(text: str, glossary=None) -> list[tuple[int, str, str]]:
@@ -66,6 +68,8 @@ def first_use_without_english(text: str, glossary=None) -> list[tuple[str, str]]
     """Glossary terms whose first use in ``text`` (headings aside) is not followed by ``(english …)``."""
     missing = []
     for t in glossary or terms():
+        if not t.first_use:
+            continue
         at = _first_use(text, t)
         if at >= 0 and not _has_english(text, at, t):
             missing.append((t.ko, t.en))
