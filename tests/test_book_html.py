@@ -91,6 +91,7 @@ def test_page_renders_math_images_and_no_tracebacks(server, page, lang, stem):
     assert missing_alt == []
     outputs = " ".join(page.locator(".cell_output").all_inner_texts())
     assert "Traceback" not in outputs and "Error" not in outputs
+    assert "does not have a glyph" not in outputs, "a figure label lost glyphs (Hangul inside $…$ math?)"
 
 
 @pytest.mark.parametrize("lang", EDITIONS)
