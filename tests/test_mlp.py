@@ -1,0 +1,99 @@
+import pytest
+import torch
+import torch.nn.functional as F
+
+from dlbook import data
+from dlbook.gradcheck import gradient_check, relative_error
+from dlbook.mlp import MLP, fit_mlp
+
+F64 = torch.float64
+ACT = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid}
+
+
+def batch(n=10, d=3, c=2, seed=0, device="cpu"):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(n, d, generator=g, dtype=F64).to(device), torch.randint(0, c, (n,), generator=g).to(device)
+
+
+def reference_scores(net, x, params):
+    a = x
+    n = len(net.sizes) - 1
+    for l in range(1, n + 1):
+        a = a @ params[f"W{l}"] + params[f"b{l}"]
+        if l < n:
+            a = ACT[net.activation](a)
+    return a
+
+
+def test_activations_have_one_shape_per_layer_and_parameters_are_counted():
+    net = MLP([3, 4, 5, 2])
+    x, _ = batch(n=7)
+    assert [tuple(a.shape) for a in net.activations(x)] == [(7, 3), (7, 4), (7, 5), (7, 2)]
+    assert net.num_parameters() == (3 + 1) * 4 + (4 + 1) * 5 + (5 + 1) * 2
+    assert list(net.params) == ["W1", "b1", "W2", "b2", "W3", "b3"]
+    assert tuple(net.params["W1"].shape) == (3, 4)
+    assert torch.equal(net.hidden(x), net.activations(x)[2]) and torch.equal(net.hidden(x, 0), net.activations(x)[1])
+    assert repr(net) == "MLP(3-4-5-2, relu)"
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+def test_forward_and_backprop_match_torch(activation, device):
+    net = MLP([3, 6, 4, 3], activation, weight_init_std=1.0, seed=1, device=device)
+    x, t = batch(c=3, device=device)
+    p = {k: v.clone().requires_grad_() for k, v in net.params.items()}
+    scores = reference_scores(net, x, p)
+    torch.testing.assert_close(net.forward(x), scores.detach(), rtol=1e-12, atol=1e-12)
+    F.cross_entropy(scores, t).backward()
+    grads = net.gradient(x, t)
+    for k in p:
+        assert grads[k].device == x.device
+        assert relative_error(grads[k], p[k].grad) < 1e-12
+
+
+def test_backprop_passes_the_gradient_check():
+    net = MLP([2, 5, 5, 3], "tanh", weight_init_std=1.0, seed=2)
+    x, t = batch(d=2, c=3)
+    assert gradient_check(lambda: net.loss(x, t), net.params, net.gradient(x, t)) < 1e-7
+
+
+def test_construction_is_seeded_and_scaled_per_layer():
+    a, b = MLP([4, 8, 2], seed=5), MLP([4, 8, 2], seed=5)
+    assert all(torch.equal(a.params[k], b.params[k]) for k in a.params)
+    assert not torch.equal(a.params["W1"], MLP([4, 8, 2], seed=6).params["W1"])
+    he = MLP([400, 400, 2], "relu").params["W1"].std().item()
+    xavier = MLP([400, 400, 2], "tanh").params["W1"].std().item()
+    assert he == pytest.approx((2 / 400) ** 0.5, rel=0.05) and xavier == pytest.approx((1 / 400) ** 0.5, rel=0.05)
+    assert MLP([400, 400, 2], weight_init_std=0.5).params["W1"].std().item() == pytest.approx(0.5, rel=0.05)
+
+
+def test_fit_learns_circles_and_a_linear_model_cannot():
+    x, y = data.make_circles(100, noise=0.05, factor=0.5, seed=0)
+    net, losses = fit_mlp(x, y, (8,), activation="tanh", epochs=200, lr=0.05, seed=0)
+    assert net.accuracy(x, y) == 1.0 and losses[-1] < losses[0]
+    again, losses2 = fit_mlp(x, y, (8,), activation="tanh", epochs=200, lr=0.05, seed=0)
+    assert losses == losses2  # deterministic
+    linear, _ = fit_mlp(x, y, (), epochs=200, lr=0.05)
+    assert linear.sizes == [2, 2] and linear.accuracy(x, y) < 0.7
+    with pytest.raises(ValueError, match="has no hidden layer"):
+        linear.hidden(x)
+    assert all(p.grad is None for p in net.params.values())
+
+
+def test_errors_name_the_argument():
+    with pytest.raises(ValueError, match="at least the input and the output"):
+        MLP([3])
+    with pytest.raises(ValueError, match="at least 2 units"):
+        MLP([3, 1])
+    with pytest.raises(TypeError, match="sizes must be a list"):
+        MLP("3-2")
+    with pytest.raises(ValueError, match="activation must be one of"):
+        MLP([2, 2], "elu")
+    net = MLP([3, 4, 2])
+    with pytest.raises(ValueError, match=r"x must have shape \(N, 3\)"):
+        net.forward(torch.zeros(5, 2))
+    with pytest.raises(ValueError, match="layer must index one of the 1 hidden"):
+        net.hidden(torch.zeros(5, 3), 1)
+    with pytest.raises(ValueError, match="one label per row"):
+        fit_mlp(torch.zeros(5, 2), torch.zeros(4, dtype=torch.long))
+    with pytest.raises(ValueError, match="integer class labels"):
+        fit_mlp(torch.zeros(2, 2), torch.tensor([0.5, 1.0]))
