@@ -156,3 +156,28 @@ def test_korean_search_finds_words_whatever_particle_follows(server, page):
         page.wait_for_selector("#search-results ul.search li", timeout=20000)
         hits = page.eval_on_selector_all("#search-results ul.search li a", "els => els.map(e => e.getAttribute('href'))")
         assert any("05_perceptron" in h for h in hits), (query, hits)
+
+
+def test_no_broken_internal_link_in_either_edition(server, page):
+    import urllib.parse
+    import urllib.request
+
+    seen, broken = set(), []
+    for lang in EDITIONS:
+        for stem in PAGES + ["glossary", "search", "genindex"]:
+            url = f"{server}/{lang}/{stem}.html"
+            if not (HTML / lang / f"{stem}.html").exists():
+                continue
+            open_page(page, url)
+            hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
+            for href in hrefs:
+                target = urllib.parse.urldefrag(href)[0]
+                if not target.startswith(server) or target in seen:
+                    continue
+                seen.add(target)
+                try:
+                    urllib.request.urlopen(target, timeout=10).close()
+                except Exception as err:  # 404 and friends
+                    broken.append(f"{url} → {target}: {err}")
+    assert len(seen) > 10
+    assert broken == []
