@@ -573,7 +573,25 @@ class Bottleneck(nn.Module):
         return self.bn3
 
 
-class PreActBasicBlock(nn.Module):
+class _PreActivation(nn.Module):
+    """The forward pass shared by full pre-activation blocks: BN → ReLU first, then the branch.
+
+    Subclasses define ``bn1`` (the first normalisation), ``_branch(a)``, ``downsample`` and
+    ``residual_connection``; with the shortcut, the projection sees the activated input ``a``.
+    """
+
+    def residual(self, x: torch.Tensor) -> torch.Tensor:
+        return self._branch(F.relu(self.bn1(x)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        a = F.relu(self.bn1(x))
+        if not self.residual_connection:
+            return self._branch(a)
+        identity = x if self.downsample is None else self.downsample(a)
+        return self._branch(a) + identity
+
+
+class PreActBasicBlock(_PreActivation):
     """Full pre-activation block (He et al., 2016): ``y = x + F(x)`` with
     F = BN → ReLU → conv3×3 → BN → ReLU → conv3×3; nothing follows the addition, so the identity
     path is clean from block to block. A projection shortcut reads the pre-activated input."""
@@ -594,21 +612,11 @@ class PreActBasicBlock(nn.Module):
     def _branch(self, a: torch.Tensor) -> torch.Tensor:
         return self.conv2(F.relu(self.bn2(self.conv1(a))))
 
-    def residual(self, x: torch.Tensor) -> torch.Tensor:
-        return self._branch(F.relu(self.bn1(x)))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        a = F.relu(self.bn1(x))
-        if not self.residual_connection:
-            return self._branch(a)
-        identity = x if self.downsample is None else self.downsample(a)
-        return self._branch(a) + identity
-
     def last_norm(self) -> nn.BatchNorm2d:
         return self.bn2
 
 
-class PreActBottleneck(nn.Module):
+class PreActBottleneck(_PreActivation):
     """Full pre-activation bottleneck: ``y = x + F(x)``, F = (BN → ReLU → conv) × 3 with 1×1, 3×3, 1×1."""
 
     expansion = 4
@@ -630,16 +638,6 @@ class PreActBottleneck(nn.Module):
         h = self.conv1(a)
         h = self.conv2(F.relu(self.bn2(h)))
         return self.conv3(F.relu(self.bn3(h)))
-
-    def residual(self, x: torch.Tensor) -> torch.Tensor:
-        return self._branch(F.relu(self.bn1(x)))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        a = F.relu(self.bn1(x))
-        if not self.residual_connection:
-            return self._branch(a)
-        identity = x if self.downsample is None else self.downsample(a)
-        return self._branch(a) + identity
 
     def last_norm(self) -> nn.BatchNorm2d:
         return self.bn3
