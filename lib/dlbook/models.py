@@ -503,7 +503,21 @@ def _shortcut(kind, L, c_in, c_out, stride, batch_norm=True):
     raise ValueError(f"shortcut must be 'A' (zero padding), 'B' (1×1 projection) or None (plain), got {kind!r}")
 
 
-class BasicBlock(nn.Module):
+class _PostActivation(nn.Module):
+    """The forward pass shared by the original blocks: ``y = ReLU(F(x) + shortcut(x))``.
+
+    Subclasses define ``residual(x)`` (= F(x)), ``downsample`` and ``residual_connection``
+    (False gives the plain block of the degradation experiment).
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.residual_connection:
+            return F.relu(self.residual(x))
+        identity = x if self.downsample is None else self.downsample(x)
+        return F.relu(self.residual(x) + identity)
+
+
+class BasicBlock(_PostActivation):
     """The original residual block: ``y = ReLU(F(x) + x)`` with F = conv3×3 → BN → ReLU → conv3×3 → BN.
 
     When depth or size change, the shortcut is a 1×1 projection (``shortcut="B"``, torchvision) or
@@ -527,17 +541,11 @@ class BasicBlock(nn.Module):
         """F(x) = H(x) − x, the part the block learns."""
         return self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.residual_connection:
-            return F.relu(self.residual(x))
-        identity = x if self.downsample is None else self.downsample(x)
-        return F.relu(self.residual(x) + identity)
-
     def last_norm(self) -> nn.BatchNorm2d:
         return self.bn2
 
 
-class Bottleneck(nn.Module):
+class Bottleneck(_PostActivation):
     """Bottleneck block for ResNet-50+: 1×1 (reduce to ``planes``) → 3×3 → 1×1 (expand to 4·planes).
 
     ``y = ReLU(F(x) + shortcut(x))``; the stride sits on the 3×3 convolution (torchvision's "v1.5").
@@ -562,12 +570,6 @@ class Bottleneck(nn.Module):
         h = F.relu(self.bn1(self.conv1(x)))
         h = F.relu(self.bn2(self.conv2(h)))
         return self.bn3(self.conv3(h))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.residual_connection:
-            return F.relu(self.residual(x))
-        identity = x if self.downsample is None else self.downsample(x)
-        return F.relu(self.residual(x) + identity)
 
     def last_norm(self) -> nn.BatchNorm2d:
         return self.bn3
