@@ -19,8 +19,24 @@ if ! python -c "import torch" 2>/dev/null; then
 fi
 python -m pip install -q -e ".[data,book,course,test]"
 
-# Debian's Chromium for the browser tests (never a browser download).
-if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+# Debian packages, as root only: Chromium for the browser tests (never a browser download);
+# bubblewrap, the sandbox every submission is graded in; PostgreSQL, for the gradebook test of the
+# JupyterHub recipe (the test starts its own throwaway server on 127.0.0.1).
+if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  missing=()
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
+  command -v prlimit >/dev/null 2>&1 || missing+=(util-linux)
+  compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null || missing+=(postgresql)
+  if [ ${#missing[@]} -gt 0 ]; then
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
 fi
+
+# nbgrader's JupyterLab extension (assignment list, validate, formgrader, course list) and its
+# server extensions: pip installs them; enable them explicitly so a stale config cannot hide them.
+jupyter labextension enable @jupyter/nbgrader >/dev/null
+for ext in formgrader assignment_list validate_assignment course_list; do
+  jupyter server extension enable --sys-prefix "nbgrader.server_extensions.$ext" >/dev/null
+done
 python -c "import dlbook, dlbook_tools, torch; print('dlbook', dlbook.__version__, '· torch', torch.__version__, '· device', dlbook.device())"

@@ -5,7 +5,8 @@
   dlbook-tools sync chapters/ko/X.ipynb     copy code cells (and checked outputs) to the other edition
   dlbook-tools header [--check]             write the standard header/footer cells everywhere
   dlbook-tools exercises [--check] [STEM]   generate exercises/ from solutions/ with nbgrader
-  dlbook-tools course init DIR [STEM...]    create an nbgrader course from this book
+  dlbook-tools course init|release|collect|autograde|feedback|export|report …
+                                            the instructor's kit (nbgrader course, sandboxed grading)
   dlbook-tools check                        editions in step, headers and exercises current
 """
 from __future__ import annotations
@@ -86,6 +87,123 @@ def problems(root: Path = ROOT) -> list[str]:
     return found
 
 
+# --------------------------------------------------------------------------- course (instructor's kit)
+def _limits(args) -> dict:
+    from .sandbox import parse_size
+
+    out = {}
+    if getattr(args, "cell_timeout", None):
+        out["cell_timeout"] = args.cell_timeout
+    if getattr(args, "notebook_timeout", None):
+        out["notebook_timeout"] = args.notebook_timeout
+    if getattr(args, "memory", None):
+        out["memory"] = parse_size(args.memory)
+    return out
+
+
+def add_course_parser(sub) -> None:
+    c = sub.add_parser("course", help="the instructor's kit: an nbgrader course with sandboxed autograding",
+                       description="An nbgrader course made from this book, with hardened autograding (see README, Instructors).")
+    cs = c.add_subparsers(dest="action", required=True)
+
+    def limits(p):
+        p.add_argument("--cell-timeout", type=int, help="seconds per cell (default 60)")
+        p.add_argument("--notebook-timeout", type=int, help="seconds per notebook (default 600)")
+        p.add_argument("--memory", help="memory per process, e.g. 2G (default 2G)")
+
+    p = cs.add_parser("init", help="create an nbgrader course: config, source/ from solutions/, gradebook with the roster")
+    p.add_argument("dir")
+    p.add_argument("stems", nargs="*", help="exercises, e.g. 05_perceptron (default: all)")
+    p.add_argument("--roster", help="CSV with an id column (and first_name, last_name, email, lms_user_id)")
+    p.add_argument("--students", default="", help="comma-separated student ids to add")
+    p.add_argument("--db", help="gradebook URL (default sqlite:///DIR/gradebook.db), e.g. postgresql+psycopg://user@host/db")
+    p.add_argument("--exchange", help="nbgrader exchange directory (JupyterHub: /srv/nbgrader/exchange)")
+    p.add_argument("--course-id", help="nbgrader course id (default dlbook)")
+    p.add_argument("--no-sandbox", action="store_true", help="grade WITHOUT isolation (only where bubblewrap cannot exist)")
+    limits(p)
+
+    p = cs.add_parser("release", help="regenerate release/ and (with --exchange) release through nbgrader's exchange")
+    p.add_argument("dir")
+    p.add_argument("stems", nargs="+")
+    p.add_argument("--exchange", action="store_true")
+
+    p = cs.add_parser("collect", help="collect submissions from a folder / LMS zip (or nbgrader's exchange)")
+    p.add_argument("dir")
+    p.add_argument("stem")
+    p.add_argument("--from", dest="source", help="folder, .zip or .ipynb of uploads")
+    p.add_argument("--exchange", action="store_true", help="run `nbgrader collect` first")
+    p.add_argument("--pattern", help="regex with a (?P<student>...) group applied to each upload's path")
+    p.add_argument("--by", action="append", default=[], help="roster column that appears in upload names")
+
+    p = cs.add_parser("autograde", help="grade every submission, each in its own sandbox, in parallel")
+    p.add_argument("dir")
+    p.add_argument("stem")
+    p.add_argument("--jobs", "-j", type=int, help="parallel sandboxes (default: every core)")
+    p.add_argument("--student", action="append", default=[], help="only this student (repeatable)")
+    p.add_argument("--no-sandbox", action="store_true", help="grade WITHOUT isolation")
+    limits(p)
+
+    p = cs.add_parser("feedback", help="HTML feedback per student, hidden tests scrubbed")
+    p.add_argument("dir")
+    p.add_argument("stem")
+
+    p = cs.add_parser("export", help="grades as CSV (score, status, reason)")
+    p.add_argument("dir")
+    p.add_argument("--to", help="CSV path (default DIR/grades.csv)")
+
+    p = cs.add_parser("report", help="every student: score, or the exact reason there is none")
+    p.add_argument("dir")
+    p.add_argument("stem")
+    p.add_argument("--lang", choices=["en", "ko"], default="en")
+    p.add_argument("--json", action="store_true")
+
+
+def cmd_course(args) -> int:
+    import json
+
+    where = Path(args.dir)
+    if args.action == "init":
+        students = [s for s in args.students.split(",") if s]
+        where = course.init_course(where, args.stems or None, students=students, roster=args.roster, db=args.db,
+                                   exchange=args.exchange, limits=_limits(args), course_id=args.course_id,
+                                   sandbox=False if args.no_sandbox else None)
+        print(f"course ready in {where}: next `dlbook-tools course collect {args.dir} STEM --from UPLOADS` (see README)")
+        return 0
+    if args.action == "release":
+        for path in course.release(where, args.stems, exchange=args.exchange):
+            print(f"released: {path}")
+        return 0
+    if args.action == "collect":
+        if not args.source and not args.exchange:
+            raise SystemExit("collect needs --from FOLDER_OR_ZIP or --exchange")
+        got = course.collect(where, args.stem, Path(args.source) if args.source else None, exchange=args.exchange,
+                             pattern=args.pattern, by=tuple(args.by))
+        print(f"{len(got['students'])} student(s) with a submission; {got['uploads']} upload(s) kept; manifest {got['manifest']}")
+        for u in got["unmatched"]:
+            print(f"  unmatched: {u['source']} — {u['reason']}")
+        for p in got["problems"]:
+            print(f"  skipped: {p['source']} — {p['reason']}")
+        return 0
+    if args.action == "autograde":
+        rep = course.autograde(where, args.stem, students=args.student or None, jobs=args.jobs, limits=_limits(args),
+                               sandbox=False if args.no_sandbox else None, log=print)
+        rows = [r for r in rep["students"] if not args.student or r["student"] in args.student]
+        print(course.format_report(rows))
+        return 0
+    if args.action == "feedback":
+        files = course.feedback(where, args.stem)
+        print(f"{len(files)} feedback file(s) under {where / 'feedback'}")
+        return 0
+    if args.action == "export":
+        print(f"grades written to {course.export(where, args.to)}")
+        return 0
+    if args.action == "report":
+        rows = course.report(where, args.stem)
+        print(json.dumps(rows, ensure_ascii=False, indent=1) if args.json else course.format_report(rows, args.lang))
+        return 0
+    return 2
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="dlbook-tools", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -99,11 +217,7 @@ def main(argv=None) -> int:
     x = sub.add_parser("exercises")
     x.add_argument("--check", action="store_true")
     x.add_argument("stems", nargs="*")
-    c = sub.add_parser("course")
-    c.add_argument("action", choices=["init"])
-    c.add_argument("dir")
-    c.add_argument("stems", nargs="*")
-    c.add_argument("--students", default="", help="comma-separated student ids to add")
+    add_course_parser(sub)
     sub.add_parser("check")
     args = parser.parse_args(argv)
 
@@ -122,10 +236,7 @@ def main(argv=None) -> int:
             print(("stale: " if args.check else "generated: ") + f"exercises/{s}.ipynb")
         return 1 if (args.check and stale) else 0
     if args.cmd == "course":
-        students = [s for s in args.students.split(",") if s]
-        where = course.init_course(Path(args.dir), args.stems or None, students=students)
-        print(f"course ready in {where}: cd there and use nbgrader (see README)")
-        return 0
+        return cmd_course(args)
     if args.cmd == "check":
         found = problems()
         print("\n".join(found) or "all in step")

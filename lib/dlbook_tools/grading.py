@@ -1,12 +1,47 @@
-"""nbgrader pieces the course uses (imported by the course's ``nbgrader_config.py``)."""
+"""nbgrader pieces the course uses (imported by the course's ``nbgrader_config.py``).
+
+* :class:`StderrIsNotFailure` — a warning on stderr does not fail a test cell.
+* :class:`SandboxedExecute` — nbgrader's ``Execute`` with the kernel inside the sandbox of
+  :mod:`dlbook_tools.sandbox`, a time limit per cell and per notebook, capped output, and a
+  clear message in each cell that did not run (time limit, kernel death) instead of a crash.
+* :class:`ReplayExecution` — used by ``dlbook-tools course autograde``: the notebooks were
+  already executed in parallel, one sandbox each; nbgrader then records the grades
+  sequentially, replaying those outputs, so a parallel run equals a sequential one.
+* :class:`ScrubHiddenTests`, :class:`FeedbackHeader` — feedback without hidden tests' source,
+  headed by the score and what happened, in Korean and English.
+
+``python -m dlbook_tools.grading worker SPEC.json`` executes one submission (phase 1 of
+``course autograde``); it runs outside the sandbox and starts the sandboxed kernel.
+"""
 from __future__ import annotations
 
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
 from nbgrader import utils
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from traitlets import Bool, Integer, List, Unicode
+
+from . import sandbox as sb
 
 # Shown in place of a solution: both languages, then the line nbgrader expects.
 CODE_STUB = "# 여기에 코드를 작성하세요 · YOUR CODE HERE\nraise NotImplementedError()"
 TEXT_STUB = "여기에 답을 쓰세요 · YOUR ANSWER HERE"
+SETTINGS = "dlbook_course.json"
+REPLAY_ENV = "DLBOOK_REPLAY_DIR"
+META = "dlbook_grading"     # notebook metadata: what happened while executing
+INTAKE = "dlbook_intake"    # notebook metadata: what was repaired before executing
+HIDDEN_NOTE = "# [숨겨진 테스트는 채점에만 쓰입니다 · hidden tests are used for grading only]"
+
+
+def bilingual(ko: str, en: str) -> str:
+    return f"[한국어] {ko}\n[English] {en}"
 
 
 class StderrIsNotFailure(NbGraderPreprocessor):  # nbgrader's base: enabled by default
@@ -26,30 +61,484 @@ class StderrIsNotFailure(NbGraderPreprocessor):  # nbgrader's base: enabled by d
         return cell, resources
 
 
+# --------------------------------------------------------------------------- execution
+def _error(ename: str, ko: str, en: str):
+    from nbformat.v4 import new_output
+
+    text = bilingual(ko, en)
+    return new_output("error", ename=ename, evalue=text, traceback=[f"{ename}: {text}"])
+
+
+def _size(out) -> int:
+    if out.get("output_type") == "stream":
+        return len(out.get("text", ""))
+    if out.get("output_type") == "error":
+        return sum(len(x) for x in out.get("traceback", [])) + len(out.get("evalue", ""))
+    return sum(len(v) if isinstance(v, str) else len(json.dumps(v)) for v in out.get("data", {}).values())
+
+
+def _cell_name(cell, index: int) -> str:
+    gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+    return gid or f"cell {index + 1}"
+
+
+def _exit_reason(code) -> tuple[str, str]:
+    """What a kernel's exit status most likely means, in Korean and English."""
+    if code is None:
+        return "알 수 없는 이유로", "for an unknown reason"
+    sig = -code if code < 0 else (code - 128 if code > 128 else 0)
+    named = {9: ("SIGKILL로 강제 종료되었습니다(메모리 한도 또는 os.kill)", "killed by SIGKILL (memory limit or os.kill)"),
+             24: ("CPU 시간 한도를 넘었습니다", "over its CPU time limit"),
+             25: ("파일 크기 한도를 넘었습니다", "over its file size limit"),
+             11: ("세그멘테이션 오류로 멈췄습니다", "crashed (segmentation fault)"),
+             6: ("abort로 멈췄습니다", "aborted")}
+    if sig in named:
+        return named[sig]
+    return (f"종료 코드 {code}로 끝났습니다(sys.exit, os._exit, exit() 등)",
+            f"exited with status {code} (sys.exit, os._exit, exit() or a crash)")
+
+
+class SandboxedExecute(Execute):
+    """nbgrader's ``Execute``, with every kernel inside the grading sandbox.
+
+    A cell over ``timeout`` seconds is interrupted (a ``KeyboardInterrupt`` in the cell) and
+    grading goes on with the next cell; a cell that ignores the interrupt, a notebook over
+    ``notebook_timeout`` seconds, and a kernel that dies (``os._exit``, a crash, a limit)
+    leave an error in the cell concerned, and every later cell says why it did not run. So a
+    test cell fails with an explanation, the notebook is always returned, and nothing raises.
+    """
+
+    notebook_timeout = Integer(600, help="Wall-clock seconds for the whole notebook.").tag(config=True)
+    memory_limit = Unicode("2G", help="Address space per process in the sandbox (RLIMIT_AS).").tag(config=True)
+    disk_limit = Unicode("256M", help="Size of each private tmpfs in the sandbox.").tag(config=True)
+    output_limit = Integer(1 << 20, help="Characters of output kept per cell and stream.").tag(config=True)
+    use_sandbox = Bool(True, help="Run kernels in the bubblewrap sandbox (False: no isolation at all).").tag(config=True)
+    files_dir = Unicode("", help="Directory whose files the kernel sees (default: release/<assignment>).").tag(config=True)
+    hide_paths = List(Unicode(), help="Host paths that must stay invisible to the kernel.").tag(config=True)
+    iopub_timeout = Integer(10).tag(config=True)
+    skip_probe = Bool(False, help="Trust that the sandbox works (the caller probed it).").tag(config=True)
+
+    def limits(self) -> sb.Limits:
+        return sb.Limits(cell_timeout=int(self.timeout or 60), notebook_timeout=int(self.notebook_timeout),
+                         memory=sb.parse_size(self.memory_limit), disk=sb.parse_size(self.disk_limit),
+                         output=int(self.output_limit))
+
+    def _course_root(self) -> str:
+        try:
+            return str(self.config.CourseDirectory.root or "")
+        except AttributeError:
+            return ""
+
+    def _files_dir(self, resources) -> Path | None:
+        if self.files_dir:
+            return Path(self.files_dir)
+        root, aid = self._course_root(), resources.get("nbgrader", {}).get("assignment")
+        if root and aid and (Path(root) / "release" / aid).is_dir():
+            return Path(root) / "release" / aid
+        return None
+
+    # ---- output cap on the grader's side (the kernel caps its own streams too)
+    def output(self, outs, msg, display_id, cell_index):
+        out = super().output(outs, msg, display_id, cell_index)
+        if out is not None and outs and outs[-1] is out:
+            size = _size(out)
+            self._dl_cell_bytes += size
+            self._dl_nb_bytes += size
+            if self._dl_cell_bytes > 4 * self.output_limit or self._dl_nb_bytes > 32 * self.output_limit:
+                outs.pop()
+                if not self._dl_cell_noted:
+                    from nbformat.v4 import new_output
+
+                    self._dl_cell_noted = True
+                    outs.append(new_output("stream", name="stdout", text=(
+                        "\n[채점기: 출력이 너무 많아 나머지는 버렸습니다 · grader: further output of this cell dropped]\n")))
+                    self._dl_events.append({"cell": _cell_name(self.nb.cells[cell_index], cell_index), "kind": "output-truncated"})
+        return out
+
+    def preprocess_cell(self, cell, resources, index):
+        self._dl_cell_bytes, self._dl_cell_noted = 0, False
+        return super().preprocess_cell(cell, resources, index)
+
+    def preprocess(self, nb, resources, km=None):
+        self._dl_events = []
+        self._dl_nb_bytes = 0
+        if not self.use_sandbox:
+            self.log.warning("Executing WITHOUT the sandbox: student code can read and write anything you can")
+            return super().preprocess(nb, resources, km)
+        reason = ("bubblewrap is not installed" if not sb.bwrap() else None) if self.skip_probe else sb.unavailable()
+        if reason:
+            raise RuntimeError(f"cannot grade safely: {reason}. Install bubblewrap, or set "
+                               "c.SandboxedExecute.use_sandbox = False to grade without isolation.")
+        limits = self.limits()
+        hide = list(self.hide_paths) + ([self._course_root()] if self._course_root() else [])
+        with tempfile.TemporaryDirectory(prefix="dlbook-sbx-") as scratch:
+            box = sb.Sandbox(Path(scratch), limits, files=self._files_dir(resources), hide=tuple(hide))
+            log = Path(scratch) / "kernel.log"
+            return self._run(nb, resources, sb.kernel_manager(box, log), limits, log)
+
+    def _run(self, nb, resources, km, limits: sb.Limits, log: Path):
+        from nbclient.exceptions import CellTimeoutError, DeadKernelError
+        from nbclient.client import NotebookClient
+
+        NotebookClient.__init__(self, nb, km)
+        self.reset_execution_trackers()
+        self._check_assign_resources(resources)
+        self.record_timing = False
+        start = time.monotonic()
+        deadline = start + limits.notebook_timeout
+        self.timeout_func = lambda cell: max(1, int(min(limits.cell_timeout, deadline - time.monotonic()) + 0.999))
+        self.shutdown_kernel = "immediate"
+        stop = None  # (ko, en): why the remaining cells do not run
+        broke_at = None
+        events = self._dl_events
+        try:
+            with self.setup_kernel(cleanup_kc=True):
+                info = self.wait_for_reply(self.kc.kernel_info())
+                if info:
+                    self.nb.metadata["language_info"] = info["content"]["language_info"]
+                for index, cell in enumerate(self.nb.cells):
+                    if cell.cell_type != "code" or not cell.source.strip():
+                        continue
+                    name = _cell_name(cell, index)
+                    if stop is None and time.monotonic() >= deadline:
+                        stop = ("노트북 전체 시간 한도({}초)를 넘었습니다".format(limits.notebook_timeout),
+                                f"the notebook's time limit ({limits.notebook_timeout} s) was exceeded")
+                        events.append({"cell": name, "kind": "notebook-timeout"})
+                    if stop is not None:
+                        cell.outputs = [_error("NotRun", f"이 셀은 실행되지 않았습니다: {stop[0]}.",
+                                               f"This cell did not run: {stop[1]}.")]
+                        continue
+                    try:
+                        self.preprocess_cell(cell, resources, index)
+                    except DeadKernelError:
+                        code = km.provisioner.process.poll() if km.provisioner and km.provisioner.process else None
+                        ko, en = _exit_reason(code)
+                        cell.outputs.append(_error("KernelDied", f"이 셀을 실행하다 커널이 {ko}.",
+                                                   f"The kernel died while running this cell: {en}."))
+                        events.append({"cell": name, "kind": "kernel-died", "code": code})
+                        stop = (f"앞의 셀({name})에서 커널이 멈췄습니다", f"the kernel died in {name}")
+                    except (CellTimeoutError, ValueError, KeyError, TypeError) as err:
+                        if not isinstance(err, CellTimeoutError):  # e.g. a forged or garbled message
+                            cell.outputs.append(_error(
+                                "KernelMisbehaved", f"커널이 잘못된 메시지를 보내 커널을 종료했습니다: {type(err).__name__}.",
+                                f"The kernel sent an invalid message ({type(err).__name__}: {str(err)[:120]}); it was stopped."))
+                            events.append({"cell": name, "kind": "kernel-misbehaved"})
+                            stop = (f"앞의 셀({name})에서 커널이 잘못된 메시지를 보냈습니다", f"the kernel misbehaved in {name}")
+                            broke_at = index
+                            break
+                        cell.outputs.append(_error(
+                            "CellTimeoutError", f"시간 한도({limits.cell_timeout}초)를 넘었고 중단 요청에도 멈추지 않아 커널을 종료했습니다.",
+                            f"Over the time limit ({limits.cell_timeout} s) and the interrupt was ignored: the kernel was stopped."))
+                        events.append({"cell": name, "kind": "timeout-unstoppable"})
+                        stop = (f"앞의 셀({name})이 멈추지 않아 커널을 종료했습니다", f"{name} could not be stopped")
+                        broke_at = index
+                        break
+                    else:
+                        if any(o.get("output_type") == "stream" and "grader: output truncated" in o.get("text", "")
+                               for o in cell.outputs) and not any(e.get("cell") == name and e["kind"] == "output-truncated"
+                                                                  for e in events):
+                            events.append({"cell": name, "kind": "output-truncated"})
+                        if any(o.get("ename") == "CellTimeoutError" for o in cell.outputs):
+                            over = time.monotonic() >= deadline - 0.5
+                            for o in cell.outputs:
+                                if o.get("ename") == "CellTimeoutError":
+                                    limit = (f"노트북 전체 시간 한도({limits.notebook_timeout}초)", f"the notebook's time limit ({limits.notebook_timeout} s)") \
+                                        if over else (f"셀 하나의 시간 한도({limits.cell_timeout}초)", f"the time limit of one cell ({limits.cell_timeout} s)")
+                                    o["evalue"] = bilingual(f"{limit[0]}를 넘어 중단했습니다.", f"Interrupted: over {limit[1]}.")
+                                    o["traceback"] = [f"CellTimeoutError: {o['evalue']}"]
+                            events.append({"cell": name, "kind": "notebook-timeout" if over else "timeout"})
+                if broke_at is not None:  # the cells after an unstoppable one
+                    for cell in self.nb.cells[broke_at + 1:]:
+                        if cell.cell_type == "code" and cell.source.strip():
+                            cell.outputs = [_error("NotRun", f"이 셀은 실행되지 않았습니다: {stop[0]}.",
+                                                   f"This cell did not run: {stop[1]}.")]
+        except (DeadKernelError, RuntimeError, TimeoutError, OSError) as err:
+            if events and events[-1]["kind"] in {"kernel-died", "timeout-unstoppable"}:
+                pass  # the kernel's end was already recorded; cleaning up after it may complain
+            else:
+                detail = log.read_text(errors="replace")[-1500:] if log.exists() else ""
+                events.append({"cell": None, "kind": "kernel-failed", "detail": f"{type(err).__name__}: {err}\n{detail}".strip()})
+                for cell in self.nb.cells:
+                    if cell.cell_type == "code" and cell.source.strip() and not cell.get("outputs"):
+                        cell.outputs = [_error("KernelFailed", "채점용 커널을 시작하지 못했습니다(채점 환경 문제입니다).",
+                                               f"The grading kernel failed ({type(err).__name__}: {err}); this is not the student's fault.")]
+        self.nb.metadata[META] = {"events": events, "seconds": round(time.monotonic() - start, 1),
+                                  "limits": limits.to_dict(), "sandbox": True}
+        self.set_widgets_metadata()
+        return self.nb, self.resources
+
+
+class ReplayExecution(NbGraderPreprocessor):
+    """Take each cell's outputs from a notebook executed earlier (phase 1 of ``course autograde``)."""
+
+    replay_dir = Unicode("", help="Directory of executed notebooks: <dir>/<student>/<notebook>.ipynb").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        import nbformat
+
+        where = Path(self.replay_dir or os.environ.get(REPLAY_ENV, ""))
+        info = resources["nbgrader"]
+        path = where / info["student"] / f"{info['notebook']}.ipynb"
+        if not path.exists():
+            raise RuntimeError(f"no executed notebook for {info['student']} at {path}")
+        done = nbformat.read(str(path), as_version=4)
+        if [(c.cell_type, c.source) for c in done.cells] != [(c.cell_type, c.source) for c in nb.cells]:
+            raise RuntimeError(f"{path} does not match the sanitized submission of {info['student']}")
+        for cell, ran in zip(nb.cells, done.cells):
+            if cell.cell_type == "code":
+                cell.outputs = ran.get("outputs", [])
+                cell.execution_count = ran.get("execution_count")
+        for key in (META, "language_info"):
+            if key in done.metadata:
+                nb.metadata[key] = done.metadata[key]
+        return nb, resources
+
+
+# --------------------------------------------------------------------------- feedback
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def hidden_lines(source: str) -> list[str]:
+    """The non-trivial lines between BEGIN/END HIDDEN TESTS."""
+    out, inside = [], False
+    for line in source.splitlines():
+        if "BEGIN HIDDEN TESTS" in line:
+            inside = True
+        elif "END HIDDEN TESTS" in line:
+            inside = False
+        elif inside and len(line.strip()) >= 6:
+            out.append(line.strip())
+    return out
+
+
+def scrub_text(text: str, secrets: list[str]) -> str:
+    """Drop every line of ``text`` that shows a hidden test's source."""
+    if not secrets:
+        return text
+    kept = []
+    for line in text.split("\n"):
+        plain = ANSI.sub("", line)
+        if any(s in plain for s in secrets):
+            kept.append("[숨김 · hidden]")
+        else:
+            kept.append(line)
+    return "\n".join(kept)
+
+
+def scrub_notebook(nb) -> int:
+    """Remove hidden tests' source from cells and from every output (tracebacks quote it). Returns the count."""
+    secrets = sorted({s for c in nb.cells for s in hidden_lines(c.get("source", ""))}, key=len, reverse=True)
+    count = 0
+    for cell in nb.cells:
+        if "BEGIN HIDDEN TESTS" in cell.get("source", ""):
+            kept, inside = [], False
+            for line in cell.source.split("\n"):
+                if "BEGIN HIDDEN TESTS" in line:
+                    inside = True
+                    kept.append(HIDDEN_NOTE)
+                elif "END HIDDEN TESTS" in line:
+                    inside = False
+                elif not inside:
+                    kept.append(line)
+            cell.source = "\n".join(kept)
+            count += 1
+        for out in cell.get("outputs", []):
+            if "text" in out:
+                out["text"] = scrub_text(out["text"], secrets)
+            if "traceback" in out:
+                out["traceback"] = [scrub_text(t, secrets) for t in out["traceback"]]
+            if "evalue" in out:
+                out["evalue"] = scrub_text(out["evalue"], secrets)
+            for k, v in list(out.get("data", {}).items()):
+                if isinstance(v, str) and k.startswith("text/"):
+                    out["data"][k] = scrub_text(v, secrets)
+    return count
+
+
+class ScrubHiddenTests(NbGraderPreprocessor):
+    """Feedback shows no hidden test's source: not in the cell, not quoted by a traceback."""
+
+    def preprocess(self, nb, resources):
+        scrub_notebook(nb)
+        return nb, resources
+
+
+EVENT_TEXT = {
+    "timeout": ("{cell}: 셀 시간 한도를 넘어 중단했습니다.", "{cell}: interrupted at the time limit of one cell."),
+    "notebook-timeout": ("{cell}: 노트북 전체 시간 한도를 넘었습니다. 이후 셀은 실행되지 않았습니다.",
+                         "{cell}: the notebook's time limit was reached; later cells did not run."),
+    "timeout-unstoppable": ("{cell}: 시간 한도를 넘고 중단 요청을 무시해 커널을 종료했습니다. 이후 셀은 실행되지 않았습니다.",
+                            "{cell}: over the time limit and ignored the interrupt; the kernel was stopped and later cells did not run."),
+    "kernel-died": ("{cell}: 커널이 멈췄습니다(종료 코드 {code}). 이후 셀은 실행되지 않았습니다.",
+                    "{cell}: the kernel died (exit status {code}); later cells did not run."),
+    "kernel-misbehaved": ("{cell}: 커널이 잘못된 메시지를 보내 종료했습니다. 이후 셀은 실행되지 않았습니다.",
+                          "{cell}: the kernel sent an invalid message and was stopped; later cells did not run."),
+    "output-truncated": ("{cell}: 출력이 너무 많아 일부를 버렸습니다.", "{cell}: too much output; output truncated."),
+    "kernel-failed": ("채점용 커널을 시작하지 못했습니다(학생의 잘못이 아닙니다).",
+                      "the grading kernel failed to start (not the student's fault)."),
+}
+
+
+def event_text(e: dict) -> tuple[str, str]:
+    ko, en = EVENT_TEXT.get(e.get("kind"), ("{kind}", "{kind}"))
+    fmt = {"cell": e.get("cell"), "code": e.get("code"), "kind": e.get("kind")}
+    return ko.format(**fmt), en.format(**fmt)
+
+
+class FeedbackHeader(NbGraderPreprocessor):
+    """A first cell in both languages: the score, and everything the grader repaired or stopped."""
+
+    def preprocess(self, nb, resources):
+        from nbformat.v4 import new_markdown_cell
+
+        g = resources.get("nbgrader", {})
+        score, total = g.get("score"), g.get("max_score")
+        late = g.get("late_penalty") or 0
+        notes = list(nb.metadata.get(INTAKE, {}).get("notes", []))
+        notes += [{"ko": ko, "en": en} for ko, en in map(event_text, nb.metadata.get(META, {}).get("events", []))]
+        fmt = lambda x: "–" if x is None else f"{x:g}"  # noqa: E731
+        lines = [f"## 채점 결과 · Grading result: {fmt(score)} / {fmt(total)}", ""]
+        if late:
+            lines += [f"- 지각 감점 · late penalty: −{late:g}"]
+        lines += ["**한국어** · 각 테스트 셀 아래에 통과 여부와 이유가 있습니다. 숨겨진 테스트의 코드는 보이지 않지만, "
+                  "실패 메시지는 무엇이 틀렸는지 알려 줍니다.", "",
+                  "**English** · Below each test cell you see whether it passed and why not. Hidden tests' code is not "
+                  "shown, but their failure messages say what was wrong.", ""]
+        if notes:
+            lines += ["### 채점기가 한 일 · What the grader did", ""]
+            lines += [f"- {n['ko']}  \n  {n['en']}" for n in notes]
+        cell = new_markdown_cell("\n".join(lines))
+        cell.metadata["dlbook_feedback"] = True
+        nb.cells.insert(0, cell)
+        return nb, resources
+
+
+# --------------------------------------------------------------------------- nbgrader configuration
 def autograde_preprocessors() -> list:
-    """nbgrader's autograde pipeline with ``StderrIsNotFailure`` before grades are saved."""
+    """nbgrader's autograde pipeline: sandboxed (or replayed) execution, and stderr is no failure."""
     from nbgrader.converters.autograde import Autograde
     from nbgrader.preprocessors import SaveAutoGrades
 
     steps = list(Autograde.class_traits()["autograde_preprocessors"].default())
+    steps[steps.index(Execute)] = ReplayExecution if os.environ.get(REPLAY_ENV) else SandboxedExecute
     steps.insert(steps.index(SaveAutoGrades), StderrIsNotFailure)
     return steps
 
 
+def feedback_preprocessors() -> list:
+    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+    from nbgrader.preprocessors import GetGrades
+
+    return [GetGrades, ScrubHiddenTests, FeedbackHeader, CSSHTMLHeaderPreprocessor]
+
+
+def load_settings(course: str | Path) -> dict:
+    p = Path(course) / SETTINGS
+    return json.loads(p.read_text(encoding="utf-8")) if p.exists() else {}
+
+
+def configure(c, config_file: str) -> None:
+    """Fill an nbgrader config ``c`` from the ``dlbook_course.json`` beside ``config_file``."""
+    root = str(Path(config_file).resolve().parent)
+    s = load_settings(root)
+    limits = sb.Limits.from_dict(s.get("limits"))
+    c.CourseDirectory.course_id = s.get("course_id", "dlbook")
+    c.CourseDirectory.root = root
+    if s.get("db_url"):
+        c.CourseDirectory.db_url = s["db_url"]
+    if s.get("exchange"):
+        c.Exchange.root = s["exchange"]
+    c.ClearSolutions.code_stub = {"python": CODE_STUB}
+    c.ClearSolutions.text_stub = TEXT_STUB
+    c.Autograde.autograde_preprocessors = autograde_preprocessors()
+    c.GenerateFeedback.preprocessors = feedback_preprocessors()
+    c.Execute.timeout = limits.cell_timeout
+    c.SandboxedExecute.notebook_timeout = limits.notebook_timeout
+    c.SandboxedExecute.memory_limit = str(limits.memory)
+    c.SandboxedExecute.disk_limit = str(limits.disk)
+    c.SandboxedExecute.output_limit = limits.output
+    c.SandboxedExecute.use_sandbox = bool(s.get("sandbox", True))
+
+
 NBGRADER_CONFIG = '''\
 # nbgrader configuration of a course made from "Deep Learning from Theory to Practice".
-from dlbook_tools.grading import CODE_STUB, TEXT_STUB, autograde_preprocessors
+# Its settings (time and memory limits, database URL, exchange) live in dlbook_course.json
+# beside this file; `configure` applies them. Lines added below override them.
+from dlbook_tools.grading import configure
 
 c = get_config()  # noqa: F821
-c.CourseDirectory.course_id = {course_id!r}
-c.CourseDirectory.root = {root!r}
-c.ClearSolutions.code_stub = {{"python": CODE_STUB}}
-c.ClearSolutions.text_stub = TEXT_STUB
-c.Autograde.autograde_preprocessors = autograde_preprocessors()
-c.ExecutePreprocessor.timeout = 120
-c.Execute.timeout = 120
+configure(c, __file__)
 '''
 
 
-def nbgrader_config(root: str, course_id: str = "dlbook") -> str:
-    return NBGRADER_CONFIG.format(root=str(root), course_id=course_id)
+def nbgrader_config(root: str = "", course_id: str = "dlbook") -> str:  # noqa: ARG001 — kept for callers
+    return NBGRADER_CONFIG
+
+
+# --------------------------------------------------------------------------- phase 1 worker
+SANITIZE = ("ClearOutput", "DeduplicateIds", "OverwriteKernelspec", "OverwriteCells", "CheckCellMetadata")
+
+
+def execute_one(spec: dict) -> dict:
+    """Sanitize a (repaired) submission exactly as nbgrader autograde does, then execute it sandboxed."""
+    import nbformat
+    from nbgrader import preprocessors as pp
+    from traitlets.config import Config
+
+    t0 = time.monotonic()
+    nb = nbformat.read(spec["input"], as_version=4)
+    resources = {"nbgrader": {"notebook": spec["notebook"], "assignment": spec["assignment"],
+                              "student": spec["student"], "db_url": spec["db_url"]},
+                 "metadata": {"path": spec.get("files_dir") or tempfile.gettempdir()}}
+    for name in SANITIZE:
+        nb, resources = getattr(pp, name)().preprocess(nb, resources)
+    limits = sb.Limits.from_dict(spec.get("limits"))
+    cfg = Config()
+    cfg.SandboxedExecute.timeout = limits.cell_timeout
+    cfg.SandboxedExecute.notebook_timeout = limits.notebook_timeout
+    cfg.SandboxedExecute.memory_limit = str(limits.memory)
+    cfg.SandboxedExecute.disk_limit = str(limits.disk)
+    cfg.SandboxedExecute.output_limit = limits.output
+    cfg.SandboxedExecute.use_sandbox = bool(spec.get("sandbox", True))
+    cfg.SandboxedExecute.files_dir = spec.get("files_dir") or ""
+    cfg.SandboxedExecute.hide_paths = list(spec.get("hide", []))
+    cfg.SandboxedExecute.skip_probe = True
+    ex = SandboxedExecute(config=cfg)
+    with utils.setenv(NBGRADER_EXECUTION="autograde"):
+        nb, resources = ex.preprocess(nb, resources)
+    Path(spec["output"]).parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, spec["output"])
+    return {"status": "ok", "events": nb.metadata.get(META, {}).get("events", []),
+            "seconds": round(time.monotonic() - t0, 1)}
+
+
+def _worker(spec_path: str) -> int:
+    spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
+    try:
+        result = execute_one(spec)
+    except Exception as err:  # noqa: BLE001 — recorded for the report, never lost
+        result = {"status": "error", "error": f"{type(err).__name__}: {err}", "traceback": traceback.format_exc()}
+    Path(spec["result"]).write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    return 0 if result["status"] == "ok" else 1
+
+
+DONE = "DLBOOK-DONE"
+
+
+def _serve() -> int:
+    """Execute the spec files named one per line on stdin; say ``DLBOOK-DONE <path>`` after each."""
+    for line in sys.stdin:
+        spec = line.strip()
+        if spec:
+            _worker(spec)
+            sys.stdout.write(f"{DONE} {spec}\n")
+            sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "worker":
+        sys.exit(_worker(sys.argv[2]))
+    if len(sys.argv) == 2 and sys.argv[1] == "serve":
+        sys.exit(_serve())
+    sys.exit("usage: python -m dlbook_tools.grading worker SPEC.json | serve")

@@ -1,0 +1,1 @@
+raise ImportError('a shadowing torch.py was imported')
