@@ -10,5 +10,5 @@ export DLBOOK_PROGRESS=0
 dlbook-tools check
 dlbook-tools book
 # One worker per core (each single-threaded); --dist loadfile keeps a notebook or test module in one worker.
-OMP_NUM_THREADS=1 DLBOOK_REQUIRE_BROWSER=1 python -m pytest tests chapters solutions --nbval-lax -p no:cacheprovider \
+OMP_NUM_THREADS=1 DLBOOK_REQUIRE_BROWSER=1 DLBOOK_REQUIRE_SANDBOX=1 python -m pytest tests chapters solutions --nbval-lax -p no:cacheprovider \
   -n auto --dist loadfile "$@"

@@ -51,6 +51,8 @@ def corpus_nb(name):
 def sandbox_works():
     reason = sb.unavailable()
     if reason:
+        if os.environ.get("DLBOOK_REQUIRE_SANDBOX") == "1":  # CI: a missing sandbox is a failure, not a skip
+            pytest.fail(f"the grading sandbox cannot run here: {reason}")
         pytest.skip(f"the grading sandbox cannot run here: {reason}")
 
 
