@@ -41,6 +41,9 @@ def test_first_use_check_wants_english_in_parentheses():
     assert glossary.first_use_without_english("활성화 함수(activation function)는 … 활성화 함수") == []
     assert ("활성화 함수", "activation function") in glossary.first_use_without_english("활성화 함수는 …")
     assert glossary.first_use_without_english("**활성화 함수**(activation function)") == []
+    compound = glossary.Term(ko="계층", en="layer")
+    assert glossary.first_use_without_english("완전 연결 계층(fully connected layer)", [compound]) == []
+    assert glossary.first_use_without_english("완전 연결 계층(dense)", [compound]) == [("계층", "layer")]
 
 
 @pytest.mark.parametrize("path", KO, ids=lambda p: p.stem)

@@ -60,8 +60,10 @@ def _first_use(text: str, term: Term) -> int:
 
 
 def _has_english(text: str, at: int, term: Term) -> bool:
-    after = text[at + len(term.ko): at + len(term.ko) + len(term.en) + 12]
-    return re.match(r"^\**\s*\(\s*" + re.escape(term.en), after, flags=re.IGNORECASE) is not None
+    """The term is followed by ``(english …)``, or ends a compound whose English contains it:
+    완전 연결 계층(fully connected layer) gives 계층 its English too."""
+    m = re.match(r"^\**\s*\(([^)]*)\)", text[at + len(term.ko): at + len(term.ko) + 200])
+    return m is not None and re.search(r"\b" + re.escape(term.en), m.group(1), flags=re.IGNORECASE) is not None
 
 
 def first_use_without_english(text: str, glossary=None) -> list[tuple[str, str]]:
