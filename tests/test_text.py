@@ -106,3 +106,17 @@ def test_long_range_memory_task():
     assert int(xs[:, 1:].min()) >= 3 and int(xs.max()) <= 4 and torch.equal(ys, xs[:, 0])
     with pytest.raises(ValueError, match="T must be an integer >= 2, got 1"):
         text.long_range_memory_task(4, 1)
+
+
+# ---------------------------------------------------------------- sequences of length 0
+def test_empty_sequences_give_clear_errors():
+    for empty in ([], torch.zeros(0), torch.zeros(0, 3)):
+        with pytest.raises(ValueError, match=r"at least window \+ horizon = 3 steps, got 0"):
+            text.sliding_windows(empty, 2)
+    for empty in ([], torch.zeros(0, dtype=torch.long)):
+        with pytest.raises(ValueError, match=r"at least seq_len \+ 1 = 5 tokens, got 0"):
+            text.next_token_pairs(empty, 4)
+    with pytest.raises(ValueError, match="must have 1 or 2 dimension"):
+        text.sliding_windows(torch.tensor(1.0), 1)          # a 0-d tensor is not a sequence
+    v = text.CharVocab("ab")
+    assert v.encode("").shape == (0,) and v.decode(torch.zeros(0, dtype=torch.long)) == ""   # empty text round-trips
