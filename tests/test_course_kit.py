@@ -567,3 +567,12 @@ def test_nbgrader_extensions_are_enabled_and_valid_for_this_jupyterlab():
         block = re.search(rf"nbgrader\.server_extensions\.{ext}\s+enabled.*?nbgrader\.server_extensions\.{ext}\s+OK",
                           server, re.S)
         assert block, (ext, server)
+
+
+def test_python_installation_is_bound_after_the_private_tmpfs(tmp_path):
+    """A virtual environment under /tmp (a CI checkout) must not be covered by the sandbox's /tmp."""
+    args = sb.Sandbox(tmp_path).bwrap_args()
+    tmpfs_tmp = next(i for i in range(len(args) - 1) if args[i] == "--tmpfs" and args[i + 1] == "/tmp")
+    for root in sb._python_roots():
+        binds = [i for i in range(len(args) - 2) if args[i:i + 3] == ["--ro-bind", root, root]]
+        assert binds and binds[0] > tmpfs_tmp, root

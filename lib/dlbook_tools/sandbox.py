@@ -188,13 +188,15 @@ class Sandbox:
             a += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
         hidden = [os.path.realpath(h) for h in self.hide]
         roots = [r for r in _python_roots() if not any(_inside(r, h) for h in hidden)]  # never bind into a hidden tree
-        for r in roots:
-            a += ["--ro-bind", r, r]
+        # The private tmpfs come first and the Python installation is bound after them: a
+        # virtual environment under /tmp (a CI checkout) must stay visible, not be covered.
         a += ["--proc", "/proc", "--dev", "/dev",
               "--size", str(L.disk), "--tmpfs", "/dev/shm",
               "--size", str(L.disk), "--tmpfs", "/tmp",
               "--size", str(L.disk), "--tmpfs", HOME,
               "--dir", WORK, "--dir", f"{HOME}/.matplotlib"]
+        for r in roots:
+            a += ["--ro-bind", r, r]
         for h in hidden:
             if any(_inside(h, r) for r in roots) or _inside(h, "/usr"):
                 a += ["--tmpfs", h]
