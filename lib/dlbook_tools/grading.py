@@ -218,19 +218,18 @@ class SandboxedExecute(Execute):
                         events.append({"cell": name, "kind": "kernel-died", "code": code})
                         stop = (f"앞의 셀({name})에서 커널이 멈췄습니다", f"the kernel died in {name}")
                     except (CellTimeoutError, ValueError, KeyError, TypeError) as err:
-                        if not isinstance(err, CellTimeoutError):  # e.g. a forged or garbled message
-                            cell.outputs.append(_error(
-                                "KernelMisbehaved", f"커널이 잘못된 메시지를 보내 커널을 종료했습니다: {type(err).__name__}.",
-                                f"The kernel sent an invalid message ({type(err).__name__}: {str(err)[:120]}); it was stopped."))
-                            events.append({"cell": name, "kind": "kernel-misbehaved"})
+                        if isinstance(err, CellTimeoutError):  # the interrupt was ignored
+                            ename, kind = "CellTimeoutError", "timeout-unstoppable"
+                            why = (f"시간 한도({limits.cell_timeout}초)를 넘었고 중단 요청에도 멈추지 않아 커널을 종료했습니다.",
+                                   f"Over the time limit ({limits.cell_timeout} s) and the interrupt was ignored: the kernel was stopped.")
+                            stop = (f"앞의 셀({name})이 멈추지 않아 커널을 종료했습니다", f"{name} could not be stopped")
+                        else:  # e.g. a forged or garbled message
+                            ename, kind = "KernelMisbehaved", "kernel-misbehaved"
+                            why = (f"커널이 잘못된 메시지를 보내 커널을 종료했습니다: {type(err).__name__}.",
+                                   f"The kernel sent an invalid message ({type(err).__name__}: {str(err)[:120]}); it was stopped.")
                             stop = (f"앞의 셀({name})에서 커널이 잘못된 메시지를 보냈습니다", f"the kernel misbehaved in {name}")
-                            broke_at = index
-                            break
-                        cell.outputs.append(_error(
-                            "CellTimeoutError", f"시간 한도({limits.cell_timeout}초)를 넘었고 중단 요청에도 멈추지 않아 커널을 종료했습니다.",
-                            f"Over the time limit ({limits.cell_timeout} s) and the interrupt was ignored: the kernel was stopped."))
-                        events.append({"cell": name, "kind": "timeout-unstoppable"})
-                        stop = (f"앞의 셀({name})이 멈추지 않아 커널을 종료했습니다", f"{name} could not be stopped")
+                        cell.outputs.append(_error(ename, *why))
+                        events.append({"cell": name, "kind": kind})
                         broke_at = index
                         break
                     else:
@@ -453,11 +452,16 @@ def configure(c, config_file: str) -> None:
     c.Autograde.autograde_preprocessors = autograde_preprocessors()
     c.GenerateFeedback.preprocessors = feedback_preprocessors()
     c.Execute.timeout = limits.cell_timeout
-    c.SandboxedExecute.notebook_timeout = limits.notebook_timeout
-    c.SandboxedExecute.memory_limit = str(limits.memory)
-    c.SandboxedExecute.disk_limit = str(limits.disk)
-    c.SandboxedExecute.output_limit = limits.output
-    c.SandboxedExecute.use_sandbox = bool(s.get("sandbox", True))
+    _sandbox_settings(c.SandboxedExecute, limits, s.get("sandbox", True))
+
+
+def _sandbox_settings(section, limits: "sb.Limits", use_sandbox) -> None:
+    """The limits of one submission's run, in a config section of :class:`SandboxedExecute`."""
+    section.notebook_timeout = limits.notebook_timeout
+    section.memory_limit = str(limits.memory)
+    section.disk_limit = str(limits.disk)
+    section.output_limit = limits.output
+    section.use_sandbox = bool(use_sandbox)
 
 
 NBGRADER_CONFIG = '''\
@@ -495,11 +499,7 @@ def execute_one(spec: dict) -> dict:
     limits = sb.Limits.from_dict(spec.get("limits"))
     cfg = Config()
     cfg.SandboxedExecute.timeout = limits.cell_timeout
-    cfg.SandboxedExecute.notebook_timeout = limits.notebook_timeout
-    cfg.SandboxedExecute.memory_limit = str(limits.memory)
-    cfg.SandboxedExecute.disk_limit = str(limits.disk)
-    cfg.SandboxedExecute.output_limit = limits.output
-    cfg.SandboxedExecute.use_sandbox = bool(spec.get("sandbox", True))
+    _sandbox_settings(cfg.SandboxedExecute, limits, spec.get("sandbox", True))
     cfg.SandboxedExecute.files_dir = spec.get("files_dir") or ""
     cfg.SandboxedExecute.hide_paths = list(spec.get("hide", []))
     cfg.SandboxedExecute.skip_probe = True

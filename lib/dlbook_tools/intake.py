@@ -263,26 +263,19 @@ def repair(nb, release) -> list[dict]:
                           f"nbgrader 메타데이터가 없어(Colab 등) 셀 {by_content + by_position}개를 내용과 위치로 찾아 되살렸습니다.",
                           f"nbgrader metadata was missing (e.g. removed by Colab): {by_content + by_position} cell(s) "
                           "matched by content and position and restored"))
-    if dropped_dup:
-        ids = ", ".join(sorted(set(dropped_dup)))
-        notes.append(note("duplicate-grade-id", f"같은 채점 id({ids})가 여러 셀에 있어 마지막 셀만 채점 셀로 두었습니다.",
-                          f"grade id(s) {ids} appeared in several cells (copied/split): only the last copy is graded"))
-    if dropped_unknown:
-        ids = ", ".join(sorted(set(dropped_unknown)))
-        notes.append(note("unknown-grade-id", f"이 연습 문제에 없는 채점 id({ids})를 지웠습니다.",
-                          f"removed grade id(s) {ids} that this exercise does not have"))
-    if flipped:
-        notes.append(note("type-restored", f"셀 종류를 되돌렸습니다: {', '.join(flipped)}.",
-                          f"cell type restored: {', '.join(flipped)}"))
-    if edited:
-        notes.append(note("readonly-restored", f"수정된 읽기 전용 셀을 원래대로 되돌렸습니다: {', '.join(edited)}.",
-                          f"edited read-only cell(s) restored: {', '.join(edited)}"))
-    if readded:
-        notes.append(note("readded", f"지워진 셀을 다시 넣었습니다: {', '.join(readded)}.",
-                          f"deleted cell(s) re-added: {', '.join(readded)}"))
-    if missing_answers:
-        notes.append(note("answer-not-found", f"답 셀을 찾지 못했습니다: {', '.join(missing_answers)} (테스트는 그대로 실행됩니다).",
-                          f"answer cell(s) not found: {', '.join(missing_answers)} (their tests still run)"))
+    for kind, items, ko, en in [
+        ("duplicate-grade-id", sorted(set(dropped_dup)), "같은 채점 id({})가 여러 셀에 있어 마지막 셀만 채점 셀로 두었습니다.",
+         "grade id(s) {} appeared in several cells (copied/split): only the last copy is graded"),
+        ("unknown-grade-id", sorted(set(dropped_unknown)), "이 연습 문제에 없는 채점 id({})를 지웠습니다.",
+         "removed grade id(s) {} that this exercise does not have"),
+        ("type-restored", flipped, "셀 종류를 되돌렸습니다: {}.", "cell type restored: {}"),
+        ("readonly-restored", edited, "수정된 읽기 전용 셀을 원래대로 되돌렸습니다: {}.", "edited read-only cell(s) restored: {}"),
+        ("readded", readded, "지워진 셀을 다시 넣었습니다: {}.", "deleted cell(s) re-added: {}"),
+        ("answer-not-found", missing_answers, "답 셀을 찾지 못했습니다: {} (테스트는 그대로 실행됩니다).",
+         "answer cell(s) not found: {} (their tests still run)"),
+    ]:
+        if items:
+            notes.append(note(kind, ko.format(", ".join(items)), en.format(", ".join(items))))
     return notes
 
 
