@@ -94,6 +94,9 @@ def test_page_renders_math_images_and_no_tracebacks(server, page, lang, stem):
     assert broken == []
     missing_alt = page.eval_on_selector_all("article img", "els => els.filter(e => !e.alt).map(e => e.src)")
     assert missing_alt == []
+    imageless = page.eval_on_selector_all("article figure", "els => els.filter(e => !e.querySelector('img'))"
+                                          ".map(e => e.innerText.slice(0, 80))")
+    assert imageless == [], f"a figure shows no image (a Figure's text repr?): {imageless}"
     outputs = " ".join(page.locator(".cell_output").all_inner_texts())
     assert page.locator(".cell_output .traceback, .cell_output .output.error").count() == 0
     assert "Traceback (most recent call last)" not in outputs

@@ -48,3 +48,18 @@ def test_missing_font_package_gives_install_hint(monkeypatch):
     monkeypatch.setattr(plot.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(RuntimeError, match="pip install koreanize-matplotlib"):
         plot.korean_font_dir()
+
+
+def test_setup_lets_ipython_show_an_object_api_figure_as_an_image():
+    from IPython.core.interactiveshell import InteractiveShell
+    from matplotlib.figure import Figure
+
+    shell = InteractiveShell.instance()
+    try:
+        plot.setup()
+        fig = Figure()
+        fig.subplots().plot([0, 1])
+        data, _ = shell.display_formatter.format(fig)
+        assert "image/png" in data and data["image/png"]
+    finally:
+        InteractiveShell.clear_instance()

@@ -50,6 +50,27 @@ def setup(*, dpi: int = 100) -> None:
         "axes.spines.top": False,
         "axes.spines.right": False,
     })
+    _display_figures_as_images()
+
+
+def _display_figures_as_images() -> None:
+    """In IPython, show a ``Figure`` left at the end of a cell as a PNG image.
+
+    Figures built with the object API (``Figure()``, as the library's plot functions do) are
+    displayed by IPython's formatters, which the inline backend registers only once pyplot is
+    imported; without this a bare ``fig`` would print ``<Figure size … with … Axes>``.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    from IPython.core.pylabtools import print_figure
+    from matplotlib.figure import Figure
+
+    shell.display_formatter.formatters["image/png"].for_type(Figure, lambda fig: print_figure(fig, "png"))
 
 
 def draw_activation(ax, name: str, x: torch.Tensor, alpha: float | None = None, *, derivative: bool = True):
