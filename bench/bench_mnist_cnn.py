@@ -25,7 +25,7 @@ def rows():
 
 
 def run(from_scratch: bool, epochs: int, goal: float = 0.97) -> tuple[list[tuple[float, float]], float | None]:
-    from dlbook import data, models
+    from dlbook import data, metrics, models
 
     x, y = data.load_mnist_subset()
     x_train, x_test, y_train, y_test = data.train_test_split(x, y, 0.2, seed=0)
@@ -42,7 +42,7 @@ def run(from_scratch: bool, epochs: int, goal: float = 0.97) -> tuple[list[tuple
             opt.step()
         model.eval()
         with torch.no_grad():
-            acc = (model(x_test).argmax(1) == y_test).double().mean().item()
+            acc = metrics.accuracy(y_test, model(x_test))
         curve.append((time.perf_counter() - start, acc))
         if reached is None and acc >= goal:
             reached = curve[-1][0]
