@@ -32,11 +32,41 @@ def test_values_match_torch(name, device):
     torch.testing.assert_close(ours, TORCH_REFS[name](x), rtol=1e-12, atol=1e-12)
 
 
+# The derivative at the kink x = 0 is the library's convention (the x ≤ 0 branch), stated in
+# dlbook.activations; it is checked against this closed form, never against whatever a given
+# PyTorch version's autograd picks there. Away from 0 the derivatives are compared with autograd.
+def kink_derivative(name, alpha=None):
+    alpha = A.get(name).alpha if alpha is None else alpha
+    return {"identity": 1.0, "sigmoid": 0.25, "tanh": 1.0, "relu": 0.0,
+            "leaky_relu": alpha, "prelu": alpha, "elu": alpha}[name]
+
+
+def assert_derivative(ours, torch_grad, x, at_kink, **tol):
+    smooth = x != 0
+    torch.testing.assert_close(ours[smooth], torch_grad[smooth], **tol)
+    torch.testing.assert_close(ours[~smooth], torch.full_like(ours[~smooth], at_kink), **tol)
+
+
 @pytest.mark.parametrize("name", sorted(TORCH_REFS))
 def test_derivatives_match_autograd(name, device):
     x = sample(device).requires_grad_()
     (torch_grad,) = torch.autograd.grad(TORCH_REFS[name](x).sum(), x)
-    torch.testing.assert_close(A.get(name).derivative(x.detach()), torch_grad, rtol=1e-12, atol=1e-12)
+    ours = A.get(name).derivative(x.detach())
+    assert_derivative(ours, torch_grad, x.detach(), kink_derivative(name), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["relu", "leaky_relu", "prelu", "elu", "identity"])
+def test_autograd_through_our_functions_gives_our_derivative_at_the_kink_too(name, device):
+    x = sample(device).requires_grad_()
+    (g,) = torch.autograd.grad(A.get(name)(x).sum(), x)
+    torch.testing.assert_close(g, A.get(name).derivative(x.detach()), rtol=1e-12, atol=1e-12)
+    assert g[0, 0].item() == kink_derivative(name)  # x[0, 0] = 0
+
+
+def test_nan_passes_through_the_piecewise_functions():
+    x = torch.tensor([float("nan"), -1.0, 0.0, 2.0])
+    for name in ("relu", "leaky_relu", "elu", "prelu"):
+        assert torch.isnan(A.get(name)(x)[0]), name
 
 
 @pytest.mark.parametrize("name, alpha, ref", [
@@ -48,7 +78,7 @@ def test_alpha_is_honoured(name, alpha, ref, device):
     expected = ref(x, alpha)
     (g,) = torch.autograd.grad(expected.sum(), x)
     torch.testing.assert_close(A.get(name)(x.detach(), alpha), expected.detach())
-    torch.testing.assert_close(A.get(name).derivative(x.detach(), alpha), g)
+    assert_derivative(A.get(name).derivative(x.detach(), alpha), g, x.detach(), kink_derivative(name, alpha))
 
 
 def test_prelu_per_channel_and_learned_alpha(device):

@@ -13,6 +13,13 @@ def torch_leaves(values):
     return [torch.tensor(v, dtype=F64, requires_grad=True) for v in values]
 
 
+def relu_reference(t: torch.Tensor) -> torch.Tensor:
+    """max(0, t) with Value.relu's convention at the kink (gradient 0 at t = 0), written with
+    torch.where so the reference does not depend on what a PyTorch version's relu does there
+    (a − a gives exactly 0, so random expressions do reach the kink)."""
+    return torch.where(t > 0, t, torch.zeros_like(t))
+
+
 def random_expression(xs, rng: random.Random, n_ops: int = 25):
     """Combine the leaves ``xs`` with random operations; works on Values and on torch tensors alike."""
     pool = list(xs)
@@ -37,6 +44,8 @@ def random_expression(xs, rng: random.Random, n_ops: int = 25):
             y = (a.tanh() * 2).exp()  # bounded input: no overflow
         elif op == "log":
             y = (a * a + 0.1).log()
+        elif op == "relu" and isinstance(a, torch.Tensor):
+            y = relu_reference(a)
         else:
             y = getattr(a, op)()
         pool.append(y)
@@ -57,6 +66,12 @@ def test_random_expressions_match_torch_autograd(seed):
     for v, t in zip(ours, ref):
         expected = 0.0 if t.grad is None else t.grad.item()  # None: the leaf was not used
         assert abs(v.grad - expected) <= 1e-6 * max(1.0, abs(expected))
+
+
+def test_relu_subgradient_at_zero_is_zero():
+    v = Value(0.0)
+    v.relu().backward()
+    assert v.grad == 0.0
 
 
 @pytest.mark.parametrize("op", ["exp", "log", "tanh", "relu", "sigmoid"])

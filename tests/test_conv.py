@@ -203,6 +203,23 @@ def test_conv2d_module_initialisation():
     assert conv.Conv2d(4, 8, 3, bias=False).bias is None
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, f64])
+def test_conv2d_initialises_on_any_device_from_a_cpu_generator(device, dtype):
+    layer = conv.Conv2d(4, 8, 3, generator=torch.Generator().manual_seed(1), device=device, dtype=dtype)
+    assert layer.weight.device.type == device.type and layer.weight.dtype == dtype
+    g = torch.Generator().manual_seed(1)  # closed form: the weight's draws first, then the bias's, on the CPU
+    bound = 1 / (4 * 3 * 3) ** 0.5
+    weight = torch.empty(8, 4, 3, 3, dtype=dtype).uniform_(-bound, bound, generator=g)
+    bias = torch.empty(8, dtype=dtype).uniform_(-bound, bound, generator=g)
+    torch.testing.assert_close(layer.weight.detach().cpu(), weight, rtol=0, atol=0)
+    torch.testing.assert_close(layer.bias.detach().cpu(), bias, rtol=0, atol=0)
+    x = torch.randn(2, 4, 6, 6, dtype=dtype)
+    out = layer(x.to(device))
+    assert out.device.type == device.type
+    ref = F.conv2d(x, weight, bias)
+    torch.testing.assert_close(out.cpu(), ref, rtol=1e-4 if dtype == torch.float32 else 1e-10, atol=1e-5)
+
+
 # ---------------------------------------------------------------- pooling
 POOL_CASES = [  # (kernel, stride, padding, H, W)
     (2, None, 0, 8, 8), (2, 2, 0, 7, 9), (3, 2, 0, 9, 9), (3, 2, 1, 8, 7), (3, 1, 1, 5, 6),

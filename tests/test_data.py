@@ -333,3 +333,11 @@ def test_minibatches_generator_gives_a_new_order_each_epoch():
     first = torch.cat(list(data.minibatches(x, None, 4, generator=g)))
     second = torch.cat(list(data.minibatches(x, None, 4, generator=g)))
     assert not torch.equal(first, second) and torch.equal(first.sort().values, second.sort().values)
+
+
+def test_float64_is_refused_on_mps_and_float64_draws_need_a_float64_generator(monkeypatch):
+    with pytest.raises(ValueError, match=r"float64 is not supported on mps.*dtype=torch\.float32"):
+        data.make_moons(20, seed=0, dtype=torch.float64, device="mps")
+    monkeypatch.setattr(data, "float64_device", lambda device: torch.device("meta"))  # as if the CPU lacked float64
+    with pytest.raises(ValueError, match="generator must live on a device with float64"):
+        data.make_moons(20, generator=torch.Generator().manual_seed(0))

@@ -56,6 +56,22 @@ def test_distance_concentration_rises_towards_one_and_is_reproducible(device):
     torch.testing.assert_close(D.distance_concentration(dims, n_points=300, n_queries=10, generator=g), again)
 
 
+def test_distance_concentration_in_float64_goes_to_float64_device(monkeypatch):
+    seen = []
+
+    def spy(device):  # stands in for the helper; on MPS it would answer "cpu"
+        seen.append(device)
+        return torch.device("cpu")
+
+    monkeypatch.setattr(D, "float64_device", spy)
+    r = D.distance_concentration([2, 3], n_points=20, n_queries=4, device="cpu")
+    assert seen == ["cpu"] and r.dtype == torch.float64
+    seen.clear()
+    r32 = D.distance_concentration([2, 3], n_points=20, n_queries=4, dtype=torch.float32)
+    assert seen == [] and r32.dtype == torch.float32  # float32 runs where it is asked to
+    torch.testing.assert_close(r32, r.float())
+
+
 def test_distance_concentration_rejects_bad_arguments():
     with pytest.raises(ValueError, match="each dimension in dims"):
         D.distance_concentration([2, 0])

@@ -79,3 +79,27 @@ def test_shape_features_reject_bad_images():
     with pytest.raises(ValueError, match="images must have 3 dimension"):
         F.ink_mask(torch.zeros(8, 8))
     assert F.ink_mask(torch.tensor([[[0.2, 0.7]]])).tolist() == [[[False, True]]]
+
+
+# ---------------------------------------------------------------- devices and float64
+def test_shape_descriptors_on_any_device_match_the_cpu(device):
+    x, _ = make_shapes(30, size=28, seed=1)
+    profile = F.radial_profile(x.to(device))
+    assert profile.device.type == F.float64_device(device).type and profile.dtype == torch.float64
+    torch.testing.assert_close(profile.cpu(), F.radial_profile(x), rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(F.roundness(x.to(device)).cpu(), F.roundness(x), rtol=1e-12, atol=1e-12)
+
+
+def test_shape_descriptors_compute_on_float64_device(monkeypatch):
+    seen = []
+
+    def spy(device):  # stands in for the helper; on MPS it would answer "cpu"
+        seen.append(torch.device(device))
+        return torch.device("cpu")
+
+    monkeypatch.setattr(F, "float64_device", spy)
+    x, _ = make_shapes(4, size=28, seed=1)
+    for fn in (F.radial_profile, F.count_corners, F.roundness):
+        seen.clear()
+        fn(x)
+        assert seen == [torch.device("cpu")]

@@ -109,3 +109,26 @@ def test_bad_inputs():
         gradient_check(lambda: x.sum(), {"x": x}, {"y": x})
     with pytest.raises(ValueError, match=r"analytic_grads\[0\] must have the parameter's shape \(3,\), got \(2,\)"):
         gradient_check(lambda: x.sum(), [x], [x[:2]])
+
+
+# ---------------------------------------------------------------- devices and float64
+def test_relative_error_on_any_device_matches_the_cpu(device):
+    a = torch.randn(5, 3, dtype=torch.float32)
+    b = a + 1e-3 * torch.randn(5, 3, dtype=torch.float32)
+    assert relative_error(a.to(device), b) == pytest.approx(relative_error(a, b), rel=1e-6)
+
+
+def test_relative_error_works_in_float64_on_float64_device(monkeypatch):
+    import dlbook.gradcheck
+
+    seen = []
+
+    def spy(device):  # stands in for the helper; on MPS it would answer "cpu"
+        seen.append(torch.device(device))
+        return torch.device("cpu")
+
+    monkeypatch.setattr(dlbook.gradcheck, "float64_device", spy)
+    a = torch.tensor([1.0, 2.0], dtype=torch.float32)
+    b = torch.tensor([1.0, 2.0 + 2**-20], dtype=torch.float32)  # a difference float32 sums would not keep exactly
+    assert relative_error(a, b) == pytest.approx(2**-20 / (a.double().norm() + b.double().norm()).item(), rel=1e-12)
+    assert seen == [torch.device("cpu")]

@@ -207,3 +207,45 @@ def test_errors():
         knn.decision_grid(knn.KNNClassifier(1).fit(torch.zeros(2, 2), torch.tensor([-1, 1])), (0, 1), (0, 1), 5)
     with pytest.raises(ValueError, match=r"x_range must have low < high, got \(1.0, 0.0\)"):
         knn.decision_grid(knn.KNNClassifier(1).fit(torch.zeros(2, 2), torch.tensor([0, 1])), (1, 0), (0, 1), 5)
+
+
+# ---------------------------------------------------------------- devices and float64
+def test_votes_scores_and_cross_validation_on_any_device_match_the_cpu(device):
+    x, y = _blobs(n=120, d=3)
+    cpu = knn.KNNClassifier(5, weights="rank").fit(x[:100], y[:100])
+    ours = knn.KNNClassifier(5, weights="rank").fit(x[:100].to(device), y[:100].to(device))
+    scores = ours.vote_scores(x[100:].to(device))
+    assert scores.device.type == knn.float64_device(device).type and scores.dtype == F64
+    torch.testing.assert_close(scores.cpu(), cpu.vote_scores(x[100:]), rtol=1e-12, atol=1e-12)
+    assert ours.score(x[100:].to(device), y[100:].to(device)) == cpu.score(x[100:], y[100:])
+    on_device = knn.cross_validate_k(x.to(device), y.to(device), [1, 3], folds=3, seed=2)
+    torch.testing.assert_close(on_device.scores, knn.cross_validate_k(x, y, [1, 3], folds=3, seed=2).scores)
+
+
+def test_plot_decision_boundaries_of_models_on_any_device(device):
+    x, y = _blobs(n=60, d=2, classes=2)
+    images = []
+    for where in (torch.device("cpu"), device):
+        models = [knn.KNNClassifier(k).fit(x.to(where), y.to(where)) for k in (1, 2)]
+        fig = knn.plot_decision_boundaries(models, resolution=30)
+        images.append([ax.get_images()[0].get_array() for ax in fig.axes if ax.get_visible() and ax.get_images()])
+    for cpu_image, image in zip(*images):
+        np.testing.assert_allclose(image, cpu_image)
+
+
+def test_every_vote_is_counted_on_float64_device(monkeypatch):
+    seen = []
+
+    def spy(device):  # stands in for the helper; on MPS it would answer "cpu"
+        seen.append(torch.device(device))
+        return torch.device("cpu")
+
+    monkeypatch.setattr(knn, "float64_device", spy)
+    x, y = _blobs(n=60, d=2, classes=2)
+    model = knn.KNNClassifier(3).fit(x, y)
+    for call in (lambda: model.predict(x[:5]), lambda: model.vote_scores(x[:5]), lambda: model.score(x[:5], y[:5]),
+                 lambda: knn.decision_grid(model, (-1, 1), (-1, 1), resolution=4),
+                 lambda: knn.cross_validate_k(x, y, [1], folds=2)):
+        seen.clear()
+        call()
+        assert seen and all(d == torch.device("cpu") for d in seen)

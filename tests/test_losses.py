@@ -136,10 +136,23 @@ def test_hinge_loss(reduction, device):
     want = {"mean": per.mean(), "sum": per.sum(), "none": per}[reduction]
     assert torch.allclose(losses.hinge_loss(z, y, reduction=reduction), want)
     if reduction != "none":
-        reference = _autograd(lambda s: (1 - y * s).clamp(min=0).sum() / (6 if reduction == "mean" else 1), z)
-        assert torch.allclose(losses.hinge_loss_grad(z, y, reduction=reduction), reference)  # includes the kink
-        assert torch.allclose(_autograd(losses.hinge_loss, z, y, reduction=reduction), reference)
+        # closed form, the library's convention: −y where yz < 1, 0 elsewhere — 0 at the kink yz = 1 (z[3])
+        per_grad = torch.tensor([-1.0, -1.0, -1.0, 0.0, 0.0, 1.0], dtype=torch.float64, device=device)
+        reference = per_grad / (6 if reduction == "mean" else 1)
+        assert torch.equal(losses.hinge_loss_grad(z, y, reduction=reduction), reference)
+        assert torch.equal(_autograd(losses.hinge_loss, z, y, reduction=reduction), reference)
     assert losses.hinge_loss([0.5], [1.0], margin=2.0).item() == pytest.approx(1.5)
+
+
+def test_hinge_subgradient_at_the_kink_is_zero_for_any_margin(device):
+    margin = 2.0
+    y = torch.tensor([1.0, -1.0, 1.0, -1.0], dtype=torch.float64, device=device)
+    z = torch.tensor([2.0, -2.0, 1.5, 3.0], dtype=torch.float64, device=device)  # yz = 2, 2 (kinks), 1.5, −3
+    want = torch.tensor([0.0, 0.0, -1.0, 1.0], dtype=torch.float64, device=device)
+    assert torch.equal(losses.hinge_loss_grad(z, y, margin=margin, reduction="sum"), want)
+    assert torch.equal(_autograd(losses.hinge_loss, z, y, margin=margin, reduction="sum"), want)
+    nan = losses.hinge_loss(torch.tensor([float("nan")]), torch.tensor([1.0]), reduction="none")
+    assert torch.isnan(nan).all()  # a NaN score is not hidden as a zero loss
 
 
 # ---------------------------------------------------------------- softmax and cross-entropy

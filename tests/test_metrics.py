@@ -108,3 +108,36 @@ def test_errors_are_reported():
         metrics.mse([1.0, 2.0, 3.0], [1.0, 2.0])
     with pytest.raises(TypeError, match="y_true must be a tensor or an array of class labels, got str"):
         metrics.accuracy("01", [0, 1])
+
+
+# ---------------------------------------------------------------- devices and float64
+def test_accuracy_is_an_exact_integer_count(device):
+    y_true = torch.tensor([0, 1, 1, 2, 2, 2, 0], device=device)
+    y_pred = torch.tensor([0, 1, 0, 2, 1, 2, 0], device=device)
+    assert metrics.accuracy(y_true, y_pred) == 5 / 7  # exactly, as Python divides the two counts
+
+
+def test_per_class_scores_live_on_float64_device(device):
+    t, p = _labels(120, 3, 7)
+    prec, rec, f = metrics.precision_recall_f1(t.to(device), p.to(device), average="none")
+    assert prec.device.type == metrics.float64_device(device).type and f.dtype == torch.float64
+    np.testing.assert_allclose(f.cpu().numpy(), sk.f1_score(t, p, average=None))
+    np.testing.assert_allclose(rec.cpu().numpy(), sk.recall_score(t, p, average=None))
+
+
+def test_precision_recall_f1_count_on_float64_device(monkeypatch):
+    seen = []
+
+    def spy(device):  # stands in for the helper; on MPS it would answer "cpu"
+        seen.append(torch.device(device))
+        return torch.device("cpu")
+
+    monkeypatch.setattr(metrics, "float64_device", spy)
+    t, p = _labels(50, 3, 2)
+    for average in ("binary", "macro", "micro", "none"):
+        seen.clear()
+        if average == "binary":
+            metrics.f1(t.clamp(max=1), p.clamp(max=1))
+        else:
+            metrics.precision_recall_f1(t, p, average=average)
+        assert seen == [torch.device("cpu")]

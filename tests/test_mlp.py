@@ -97,3 +97,30 @@ def test_errors_name_the_argument():
         fit_mlp(torch.zeros(5, 2), torch.zeros(4, dtype=torch.long))
     with pytest.raises(ValueError, match="integer class labels"):
         fit_mlp(torch.zeros(2, 2), torch.tensor([0.5, 1.0]))
+
+
+# ---------------------------------------------------------------- devices and float64
+def test_fit_mlp_on_any_device_matches_the_cpu(device):
+    x, t = batch(n=40, d=2, c=3, seed=3)
+    net, losses = fit_mlp(x.to(device), t.to(device), (8,), epochs=30, lr=0.05, seed=2)
+    cpu_net, cpu_losses = fit_mlp(x, t, (8,), epochs=30, lr=0.05, seed=2)
+    assert net.params["W1"].device.type == device.type and net.params["W1"].dtype == F64
+    torch.testing.assert_close(torch.tensor(losses), torch.tensor(cpu_losses), rtol=1e-9, atol=1e-12)
+    assert net.accuracy(x.to(device), t.to(device)) == cpu_net.accuracy(x, t)
+
+
+def test_fit_mlp_trains_on_float64_device_and_mps_float64_is_refused(monkeypatch):
+    import dlbook.mlp
+
+    seen = []
+
+    def spy(device):  # stands in for the helper; on MPS it would answer "cpu"
+        seen.append(torch.device(device))
+        return torch.device("cpu")
+
+    monkeypatch.setattr(dlbook.mlp, "float64_device", spy)
+    x, t = batch(n=12, d=2, c=2)
+    net, _ = fit_mlp(x, t, (4,), epochs=2)
+    assert seen == [torch.device("cpu")] and net.params["W1"].device.type == "cpu"
+    with pytest.raises(ValueError, match=r"float64 is not supported on mps.*dtype=torch\.float32"):
+        MLP([2, 4, 2], device="mps")

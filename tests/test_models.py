@@ -204,6 +204,38 @@ def test_seed_makes_initialisation_reproducible_without_touching_the_global_rng(
     assert not torch.equal(a.conv1.weight, c.conv1.weight)
 
 
+def test_seed_leaves_every_cuda_and_mps_generator_alone(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("a seeded constructor must not seed an accelerator's generator")
+
+    monkeypatch.setattr(torch.cuda, "manual_seed_all", refuse)
+    monkeypatch.setattr(torch.cuda, "manual_seed", refuse)
+    monkeypatch.setattr(torch.mps, "manual_seed", refuse)
+    state = torch.random.get_rng_state()
+    models.LeNet5(seed=1)
+    assert torch.equal(torch.random.get_rng_state(), state)
+
+
+def test_seeded_models_built_on_a_device_equal_the_cpu_ones(device):
+    cuda_state = torch.cuda.get_rng_state_all() if device.type == "cuda" else None
+    with torch.device(device):
+        ours = models.MnistCNN(seed=5)
+    cpu = models.MnistCNN(seed=5)
+    for (name, p), q in zip(ours.state_dict().items(), cpu.state_dict().values()):
+        assert p.device.type == device.type, name
+        assert torch.equal(p.cpu(), q), name
+    if cuda_state is not None:
+        assert all(torch.equal(a, b) for a, b in zip(torch.cuda.get_rng_state_all(), cuda_state))
+    x = torch.randn(2, 1, 28, 28)
+    torch.testing.assert_close(ours.eval()(x.to(device)).cpu(), cpu.eval()(x), rtol=1e-4, atol=1e-5)
+
+
+def test_seeded_models_on_the_meta_device_allocate_nothing():
+    with torch.device("meta"):
+        net = models.VGG(11, seed=0)
+    assert all(p.device.type == "meta" for p in net.parameters())
+
+
 def test_constructor_errors():
     with pytest.raises(ValueError, match=r"depth must be one of \[11, 13, 16, 19\], got 12"):
         models.VGG(12)

@@ -128,3 +128,61 @@ def test_bad_arguments():
         net.loss(torch.zeros(4, 5), torch.zeros(4, dtype=torch.long))
     with pytest.raises(ValueError, match=r"t must have one target per sample \(4\), got shape \(3,\)"):
         net.accuracy(torch.zeros(4, 6), torch.zeros(3))
+
+
+# ---------------------------------------------------------------- devices
+class _RecordingNet(torch.nn.Module):
+    """A 2-2 linear classifier whose ``predict`` records the device of what it is given."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = torch.nn.Linear(2, 2, dtype=F64)
+        self.seen = []
+
+    def forward(self, g):
+        self.seen.append(g.device)
+        return self.linear(g)
+
+    def predict(self, g):
+        return self.forward(g).argmax(dim=1)
+
+
+def test_plot_decision_regions_puts_the_grid_on_the_models_device(device):
+    x, t = xor_data()                             # the points stay on the CPU
+    model = _RecordingNet().to(device)
+    for fn in (model, model.predict):             # the module, and a bound method of it
+        assert isinstance(plot_decision_regions(fn, x, t, resolution=10), Figure)
+    assert [d.type for d in model.seen] == [device.type] * 2
+    net = TwoLayerNet(2, 4, 2, weight_init_std=1.0, device=device)  # a from-scratch net: its params dict
+    assert isinstance(plot_decision_regions(net.classify, x, t, resolution=10), Figure)
+
+
+def test_plot_decision_regions_for_other_callables_uses_xs_device_or_the_one_given(device):
+    x, t = xor_data()
+    model = _RecordingNet().to(device)
+    plot_decision_regions(lambda g: model(g), x.to(device), t, resolution=10)  # default: x's device
+    plot_decision_regions(lambda g: model(g), x, t, resolution=10, device=device)
+    assert [d.type for d in model.seen] == [device.type] * 2
+
+
+def test_two_layer_net_on_any_device_matches_the_cpu(device):
+    x, t = batch(n=40)
+    cpu = TwoLayerNet(6, 5, 3, weight_init_std=1.0, seed=1)
+    net = TwoLayerNet(6, 5, 3, weight_init_std=1.0, seed=1, device=device)
+    assert all(p.device.type == device.type for p in net.params.values())
+    torch.testing.assert_close(net.params["W1"].cpu(), cpu.params["W1"], rtol=0, atol=0)  # drawn on the CPU
+    torch.testing.assert_close(net.predict(x.to(device)).cpu(), cpu.predict(x), rtol=1e-10, atol=1e-12)
+    assert net.accuracy(x.to(device), t.to(device)) == cpu.accuracy(x, t)
+
+
+def test_float64_on_mps_is_refused_before_anything_is_allocated(monkeypatch):
+    with pytest.raises(ValueError, match=r"float64 is not supported on mps.*dtype=torch.float32"):
+        TwoLayerNet(2, 2, 2, device="mps")
+    with pytest.raises(ValueError, match=r"float64 is not supported on mps"):
+        xor_data(device=torch.device("mps"))
+    import dlbook.runtime
+
+    monkeypatch.setattr(dlbook.runtime, "float64_device", lambda device: torch.device("meta"))  # "no float64 here"
+    with pytest.raises(ValueError, match=r"float64 is not supported on cpu"):
+        TwoLayerNet(2, 2, 2, device="cpu")
+    TwoLayerNet(2, 2, 2, dtype=torch.float32, device="cpu")  # float32 is never refused

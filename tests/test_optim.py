@@ -293,6 +293,18 @@ def test_sgd_path_on_the_bowl_matches_the_closed_form():
     torch.testing.assert_close(path, torch_path)
 
 
+def test_trajectory_from_a_start_on_any_device(device, monkeypatch):
+    start = torch.tensor([-7.0, 2.0], device=device)
+    path = S.run_trajectory(lambda p: O.Adam(p, lr=0.1), "rosenbrock", start, 20)
+    assert path.device.type == device.type and path.dtype == f64
+    cpu = S.run_trajectory(lambda p: O.Adam(p, lr=0.1), "rosenbrock", (-7.0, 2.0), 20)
+    torch.testing.assert_close(path.cpu(), cpu, rtol=1e-10, atol=1e-12)
+    seen = []
+    monkeypatch.setattr(S, "float64_device", lambda d: seen.append(d) or torch.device("cpu"))
+    S.run_trajectory(lambda p: O.SGD(p, lr=0.1), "bowl", start.cpu(), 2)
+    assert seen == [torch.device("cpu")]  # on MPS the helper answers "cpu": the path runs there
+
+
 def test_trajectory_with_lbfgs_and_divergence():
     path = S.run_trajectory(lambda p: torch.optim.LBFGS(p, line_search_fn="strong_wolfe"), "rosenbrock", steps=5)
     assert S.SURFACES["rosenbrock"].distance_to_minimum(path[-1]) < 1e-4

@@ -47,3 +47,15 @@ def test_errors_name_the_problem():
         P.truth_table("AND")
     with pytest.raises(TypeError, match="theta must be a finite real number"):
         P.Perceptron([1.0, 1.0], theta=None)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_learning_rule_runs_on_the_inputs_device_and_dtype(device, dtype):
+    x = P.gate_inputs(dtype=dtype).to(device)
+    y = torch.tensor([0.0, 0, 0, 1], device=device)
+    learned, mistakes = P.train_perceptron(x, y, lr=0.1, epochs=50)
+    assert learned.weights.device == x.device and learned.weights.dtype == dtype
+    reference, cpu_mistakes = P.train_perceptron(x.cpu(), y.cpu(), lr=0.1, epochs=50)
+    assert mistakes == cpu_mistakes
+    torch.testing.assert_close(learned.weights.cpu(), reference.weights)
+    assert learned(x).device == x.device and learned(x).tolist() == [0.0, 0.0, 0.0, 1.0]

@@ -66,6 +66,40 @@ def test_pca_works_on_the_device_and_dtype_of_its_input(device):
     x = cloud().float().to(device)
     z = PCA(2, whiten=True).fit(x).transform(x)
     assert z.device.type == device.type and z.dtype == torch.float32 and z.shape == (200, 2)
+    cpu = PCA(2, whiten=True).fit(x.cpu())
+    torch.testing.assert_close(z.cpu(), cpu.transform(x.cpu()), rtol=1e-3, atol=1e-3)
+
+
+def _as_if_on_mps(monkeypatch):
+    """Make float64_device answer "another device" for the CPU, as it answers "cpu" for MPS.
+
+    torch.device("cpu:0") differs from torch.device("cpu") as a device *name*, yet tensors moved
+    there are ordinary CPU tensors: the MPS path of PCA.fit (compute elsewhere in float64, store
+    back in the input's device and dtype) then runs on a machine without MPS.
+    """
+    import dlbook.preprocessing
+
+    seen = []
+
+    def spy(device):
+        seen.append(torch.device(device))
+        return torch.device("cpu:0")
+
+    monkeypatch.setattr(dlbook.preprocessing, "float64_device", spy)
+    return seen
+
+
+def test_pca_fit_on_mps_computes_in_float64_elsewhere_and_returns_to_the_input(monkeypatch):
+    x = cloud().float()
+    seen = _as_if_on_mps(monkeypatch)
+    pca = PCA(3, whiten=True).fit(x)
+    assert seen == [torch.device("cpu")]
+    reference = PCA(3, whiten=True).fit(x.double())  # what the rerouted fit computes: float64
+    for got, want in [(pca.mean_, reference.mean_), (pca.components_, reference.components_),
+                      (pca.explained_variance_, reference.explained_variance_)]:
+        assert got.dtype == torch.float32 and got.device == x.device
+        assert torch.equal(got, want.float())
+    assert pca.transform(x).dtype == torch.float32
 
 
 def test_mean_image_and_channel_mean():

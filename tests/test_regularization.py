@@ -211,3 +211,17 @@ def test_polyak_average_recursion_and_torch_ema():
         R.PolyakAverage(model, 1.5)
     with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
         R.PolyakAverage([torch.zeros(1)])
+
+
+def test_polyak_average_follows_the_models_device_and_dtype(device):
+    model = nn.Linear(3, 2)                                    # float32 on the CPU
+    average = R.PolyakAverage(model, decay=0.9)
+    model.to(device=device, dtype=f64)                         # e.g. fit(device=...) moving it later
+    with torch.no_grad():
+        model.weight.add_(1.0)
+    start = [p.detach().clone() for p in average.module.parameters()]
+    average.update()
+    for a, s, p in zip(average.module.parameters(), start, model.parameters()):
+        assert a.device == p.device and a.dtype == f64
+        torch.testing.assert_close(a, 0.9 * s.to(p) + 0.1 * p.detach())
+    assert average(torch.zeros(4, 3, dtype=f64, device=device)).dtype == f64

@@ -1,3 +1,5 @@
+import copy
+
 import pytest
 import torch
 from torch import nn
@@ -287,3 +289,49 @@ def test_sequence_regressor_and_classifier_shapes():
     assert reg(torch.randn(5, 12, 1)).shape == (5, 3)
     clf = rnn.SequenceClassifier(8, 16, 4, cell="rnn")
     assert clf(torch.randint(0, 8, (6, 10))).shape == (6, 4)
+
+
+# ---------------------------------------------------------------- devices
+@pytest.mark.parametrize("cell_type", ["rnn", "lstm", "gru"])
+def test_cells_built_on_any_device_from_a_cpu_generator_match_the_cpu(cell_type, device):
+    kw = dict(chrono=20) if cell_type == "lstm" else {}
+    with torch.device(device):
+        ours = rnn.CELLS[cell_type](3, 5, generator=torch.Generator().manual_seed(4), **kw)
+    cpu = rnn.CELLS[cell_type](3, 5, generator=torch.Generator().manual_seed(4), **kw)
+    for (name, p), q in zip(ours.named_parameters(), cpu.parameters()):
+        assert p.device.type == device.type, name
+        torch.testing.assert_close(p.detach().cpu(), q.detach(), rtol=0, atol=0)
+
+
+def test_gradient_norms_through_time_on_the_cells_device(device):
+    cell = rnn.LSTMCell(3, 8, generator=torch.Generator().manual_seed(0)).to(device, F64)
+    on_device = rnn.gradient_norms_through_time(cell, 6, batch_size=2, generator=torch.Generator().manual_seed(1))
+    on_cpu = rnn.gradient_norms_through_time(cell.cpu(), 6, batch_size=2, generator=torch.Generator().manual_seed(1))
+    torch.testing.assert_close(torch.as_tensor(on_device).cpu(), torch.as_tensor(on_cpu), rtol=1e-9, atol=1e-12)
+
+
+def test_generate_on_any_device_samples_as_on_the_cpu(device):
+    vocab = CharVocab("hello world")
+    cpu = rnn.CharLanguageModel(len(vocab), 16, cell="lstm", generator=torch.Generator().manual_seed(0))
+    model = copy.deepcopy(cpu).to(device)
+    g = lambda: torch.Generator().manual_seed(3)  # a CPU generator works for a model on any device
+    assert model.generate("he", 10, generator=g(), vocab=vocab) == cpu.generate("he", 10, generator=g(), vocab=vocab)
+    out = model.generate([0, 1], 4)
+    assert out.device.type == "cpu" and out.shape == (6,)
+
+
+def test_generate_does_its_float64_softmax_on_float64_device(monkeypatch):
+    seen = []
+
+    def spy(device):
+        seen.append(torch.device(device))
+        return torch.device("cpu")
+
+    monkeypatch.setattr(rnn, "float64_device", spy)
+    model = rnn.CharLanguageModel(5, 8, generator=torch.Generator().manual_seed(0))
+    model.generate([0, 1], 3)                                             # no generator: the logits' device
+    model.generate([0, 1], 2, generator=torch.Generator().manual_seed(0))  # a generator: its device
+    assert seen == [torch.device("cpu")] * 5
+    monkeypatch.setattr(rnn, "float64_device", lambda device: torch.device("meta"))  # as if the CPU had no float64
+    with pytest.raises(ValueError, match="generator must live on a device with float64"):
+        model.generate([0, 1], 2, generator=torch.Generator().manual_seed(0))

@@ -101,6 +101,21 @@ def test_plot_broadcast():
         T.plot_broadcast(torch.zeros(2, 3), torch.zeros(2))
 
 
+def test_plot_broadcast_draws_tensors_from_any_device(device):
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    matplotlib.use("Agg")
+    a = torch.tensor([[0.5], [10.0], [20.0]], device=device, requires_grad=True)  # (3, 1) on the device
+    b = torch.tensor(2.0)                                                           # a 0-D CPU tensor mixes with any
+    fig = T.plot_broadcast(a, b, op="*")
+    try:
+        assert [ax.get_title() for ax in fig.axes] == ["a (3, 1)", "b ()", "a * b (3, 1)"]
+        assert [t.get_text() for t in fig.axes[2].texts] == ["1", "20", "40"]
+    finally:
+        plt.close(fig)
+
+
 def test_plot_matmul():
     import matplotlib
 

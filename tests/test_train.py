@@ -122,6 +122,23 @@ def test_resume_continues_exactly_as_an_uninterrupted_run(tmp_path, own_generato
     assert o2.param_groups[0]["lr"] == opt.param_groups[0]["lr"] == 0.01 * 0.5**4
 
 
+def test_checkpoints_carry_the_mps_generator_state(tmp_path, monkeypatch):
+    """Dropout on Apple silicon draws from MPS's generator: resuming must restore it too (faked here)."""
+    mps_state = {"now": torch.tensor([1, 2, 3], dtype=torch.uint8)}
+    monkeypatch.setattr(train, "_mps_available", lambda: True)
+    monkeypatch.setattr(torch.mps, "get_rng_state", lambda *a, **k: mps_state["now"].clone())
+    monkeypatch.setattr(torch.mps, "set_rng_state", lambda state, *a, **k: mps_state.update(now=state.clone()))
+    ckpt = tmp_path / "run.pt"
+    train_loader, _ = loaders()
+    model, opt, _ = setup(scheduler=False)
+    fit(model, train_loader, loss_fn=nn.CrossEntropyLoss(), optimizer=opt, epochs=1, device="cpu", checkpoint=ckpt)
+    mps_state["now"] = torch.tensor([9, 9, 9], dtype=torch.uint8)
+    model, opt, _ = setup(scheduler=False)
+    fit(model, train_loader, loss_fn=nn.CrossEntropyLoss(), optimizer=opt, epochs=1, device="cpu",
+        checkpoint=ckpt, resume=True)
+    assert mps_state["now"].tolist() == [1, 2, 3]
+
+
 def test_resume_after_the_last_epoch_trains_nothing(tmp_path):
     ckpt = tmp_path / "run.pt"
     train_loader, _ = loaders()
@@ -327,6 +344,39 @@ def test_accuracy_cases():
     assert accuracy(seq.transpose(1, 2), labels) == 1.0  # (N, C, T): PyTorch's layout
     with pytest.raises(ValueError, match=r"got output of shape \(4, 2\) and target of shape \(3,\)"):
         accuracy(scores, torch.tensor([0, 1, 1]))
+
+
+def test_accuracy_counts_in_integers_on_any_device_without_float64(device, record_float64):
+    scores = torch.randn(37, 5, device=device)
+    target = torch.randint(0, 5, (37,), device=device)
+    with record_float64() as rec:
+        value = accuracy(scores, target)
+        logit = accuracy(scores[:, 0], (target > 2).float())
+    assert rec.ops == []  # float64 would fail on MPS, where fit runs on Apple silicon
+    assert value == (scores.argmax(1) == target).sum().item() / 37
+    assert logit == ((scores[:, 0] > 0).long() == (target > 2).long()).sum().item() / 37
+
+
+def test_polyak_average_made_before_fit_follows_the_model_to_its_device(device):
+    from dlbook.regularization import PolyakAverage
+
+    train_loader, _ = loaders()
+    model, opt, _ = setup(scheduler=False)
+    average = PolyakAverage(model, decay=0.5)                       # made on the CPU, before fit moves the model
+    expected = [p.detach().clone() for p in model.parameters()]
+
+    def update(history, model):
+        average.update()
+        for e, p in zip(expected, model.parameters()):
+            e.copy_(0.5 * e + 0.5 * p.detach().cpu())
+        return False
+
+    fit(model, train_loader, loss_fn=nn.CrossEntropyLoss(), optimizer=opt, epochs=2, device=device,
+        callbacks=[update])
+    for a, e in zip(average.module.parameters(), expected):
+        assert a.device.type == device.type
+        torch.testing.assert_close(a.cpu(), e.cpu())
+    assert average(torch.zeros(3, 5, device=device)).shape == (3, 2)
 
 
 # ---------------------------------------------------------------- history and plots

@@ -74,3 +74,23 @@ def check_ndim(t: torch.Tensor, name: str, ndim) -> torch.Tensor:
         want = " or ".join(str(n) for n in allowed)
         raise ValueError(f"{name} must have {want} dimension(s), got shape {tuple(t.shape)} ({t.ndim} dimension(s))")
     return t
+
+
+def check_dtype_on_device(dtype, device) -> None:
+    """Refuse float64 on a device without it (Apple's MPS), naming the fix, before anything is allocated."""
+    from .runtime import float64_device  # runtime imports this module
+
+    if dtype == torch.float64 and device is not None and float64_device(device) != torch.device(device):
+        raise ValueError(f"dtype torch.float64 is not supported on {torch.device(device)} (no float64 there): "
+                         "pass dtype=torch.float32, or device='cpu' for float64")
+
+
+def fraction_true(mask: torch.Tensor) -> float:
+    """The fraction of True entries of a bool tensor (an accuracy), counted in integers.
+
+    Exact on every device and needs no float64 (which Apple's MPS lacks). Raises ValueError
+    for an empty mask, whose fraction is undefined.
+    """
+    if mask.numel() == 0:
+        raise ValueError("cannot take a fraction of 0 samples: the inputs are empty")
+    return mask.sum().item() / mask.numel()

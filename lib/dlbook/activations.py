@@ -5,8 +5,11 @@ accepts) and returns a tensor of the same shape on the same device; ``*_grad``
 returns the elementwise derivative dφ/dx. They are checked against
 ``torch.nn.functional`` and ``torch.autograd`` in ``tests/test_activations.py``.
 
-At a kink (x = 0) the derivative follows PyTorch's convention: the branch for
-``x > 0`` is taken only when x is strictly positive.
+At a kink (x = 0) the derivative is the library's own convention: the branch for
+``x > 0`` is taken only when x is strictly positive, so relu'(0) = 0 and
+leaky_relu'(0) = prelu'(0) = elu'(0) = α. The functions are written with
+``torch.where`` on that same condition, so autograd through them gives these values
+too, whatever ``clamp`` or ``maximum`` do at a tie in a given PyTorch version.
 """
 from __future__ import annotations
 
@@ -54,9 +57,9 @@ def tanh(x) -> torch.Tensor:
 
 
 def relu(x) -> torch.Tensor:
-    """ReLU(x) = max(0, x)."""
+    """ReLU(x) = max(0, x) (NaN stays NaN; autograd gives 0 at x = 0, as :func:`relu_grad`)."""
     x = as_float_tensor(x)
-    return torch.clamp(x, min=0)
+    return torch.where(x <= 0, torch.zeros_like(x), x)
 
 
 def _alpha(alpha, name="alpha", *, low=0.0, low_inclusive=True, high=None, high_inclusive=False) -> float:
@@ -67,7 +70,7 @@ def leaky_relu(x, alpha: float = 0.01) -> torch.Tensor:
     """Leaky ReLU: x for x > 0, αx otherwise (α in [0, 1); 0.01 by default)."""
     x = as_float_tensor(x)
     alpha = _alpha(alpha, high=1.0)
-    return torch.maximum(x, alpha * x)  # equal to x for x > 0 because 0 ≤ α < 1
+    return torch.where(x > 0, x, alpha * x)
 
 
 def _prelu_weight(alpha, x: torch.Tensor) -> torch.Tensor:
@@ -96,7 +99,8 @@ def elu(x, alpha: float = 1.0) -> torch.Tensor:
     """ELU: x for x > 0, α(e^x − 1) otherwise (α > 0)."""
     x = as_float_tensor(x)
     alpha = _alpha(alpha, low=0.0, low_inclusive=False)
-    negative = torch.clamp(x, max=0).expm1_().mul_(alpha)  # clamp: no overflow on the unused branch
+    # the unused branch sees 0 where x > 0: no overflow, and no clamp (whose gradient at 0 varies)
+    negative = alpha * torch.expm1(torch.where(x > 0, torch.zeros_like(x), x))
     return torch.where(x > 0, x, negative)
 
 

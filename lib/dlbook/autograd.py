@@ -156,7 +156,7 @@ class Value:
     def relu(self) -> Value:
         out = Value(self.data if self.data > 0 else 0.0, (self,), "relu")
 
-        def _backward():  # 1 for x > 0, else 0 (PyTorch's choice at 0)
+        def _backward():  # 1 for x > 0, else 0: the library's subgradient 0 at the kink x = 0
             self.grad += (self.data > 0) * out.grad
 
         out._backward = _backward

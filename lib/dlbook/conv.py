@@ -33,6 +33,7 @@ import torch
 import torch.nn.functional as F
 
 from ._checks import as_float_tensor, check_ndim, check_number, check_positive_int
+from .init import uniform_ as _uniform
 
 __all__ = [
     "conv_output_size", "same_padding", "conv_param_count", "receptive_field",
@@ -523,12 +524,15 @@ class Conv2d(torch.nn.Module):
         self.reset_parameters(generator)
 
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
-        """U(−1/√fan_in, 1/√fan_in) for weights and biases, as ``nn.Conv2d``."""
+        """U(−1/√fan_in, 1/√fan_in) for weights and biases, as ``nn.Conv2d``.
+
+        The numbers are drawn on ``generator``'s device and copied to the layer's, so a CPU
+        generator initialises a GPU layer (with the same numbers as on the CPU).
+        """
         bound = 1 / math.sqrt(self.in_channels * self.kernel_size[0] * self.kernel_size[1])
-        with torch.no_grad():
-            torch.nn.init.uniform_(self.weight, -bound, bound, generator=generator)
-            if self.bias is not None:
-                torch.nn.init.uniform_(self.bias, -bound, bound, generator=generator)
+        _uniform(self.weight, bound, generator=generator)
+        if self.bias is not None:
+            _uniform(self.bias, bound, generator=generator)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: (N, C, H, W) → (N, K, OH, OW)."""

@@ -31,7 +31,8 @@ from typing import Iterator
 
 import torch
 
-from ._checks import check_ndim, check_number, check_positive_int
+from ._checks import check_dtype_on_device, check_ndim, check_number, check_positive_int
+from .runtime import float64_device
 
 __all__ = [
     "load_digits", "load_mnist_subset", "load_sunspots",
@@ -52,6 +53,9 @@ def _rng(seed, generator) -> torch.Generator | None:
             raise ValueError(f"pass seed or generator, not both (got seed={seed!r} and a generator)")
         if not isinstance(generator, torch.Generator):
             raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
+        if float64_device(generator.device) != generator.device:  # the draws are float64, on its device
+            raise ValueError(f"generator must live on a device with float64 (the CPU or CUDA), got "
+                             f"{generator.device}: pass a CPU generator, torch.Generator(), and device=")
         return generator
     if seed is None:
         return None
@@ -81,6 +85,7 @@ def _finish(x: torch.Tensor, y: torch.Tensor, dtype, device):
     if not dtype.is_floating_point:
         raise TypeError(f"dtype must be a floating-point dtype, got {dtype}")
     device = torch.device(device) if device is not None else x.device
+    check_dtype_on_device(dtype, device)
     return x.to(device=device, dtype=dtype), y.to(device=device, dtype=torch.int64)
 
 

@@ -11,13 +11,15 @@ Two ways to see why high-dimensional inputs are hard for methods that rely on ne
   ``distance_concentration`` averages it over random draws for several dimensions.
 
 Points are drawn on the CPU from a seeded generator (in float64) and then moved to ``device``, so
-the same seed gives the same points, and the same ratios, on every device.
+the same seed gives the same points, and the same ratios, on every device. Float64 work for Apple's
+MPS, which has no float64, is done on the CPU (``dlbook.runtime.float64_device``).
 """
 from __future__ import annotations
 
 import torch
 
 from ._checks import as_float_tensor, check_ndim, check_positive_int
+from .runtime import float64_device
 
 __all__ = ["grid_cells", "distance_ratios", "relative_contrast", "distance_concentration",
            "plot_distance_concentration"]
@@ -76,7 +78,7 @@ def distance_concentration(dims, n_points: int = 1000, n_queries: int = 50, *, s
     For each d, ``n_points`` points and ``n_queries`` queries are drawn uniformly in the unit cube
     (on the CPU, from ``generator`` or a generator seeded with ``seed``, then moved to ``device``);
     the result is the mean over the queries of ``distance_ratios``: a tensor of shape (len(dims),)
-    on ``device``.
+    on ``device`` — for float64 on MPS (no float64 there), on the CPU.
     """
     if isinstance(dims, int):
         dims = [dims]
@@ -89,10 +91,12 @@ def distance_concentration(dims, n_points: int = 1000, n_queries: int = 50, *, s
         generator = torch.Generator().manual_seed(check_positive_int(seed if seed is not None else 0, "seed", minimum=0))
     elif not isinstance(generator, torch.Generator):
         raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
+    if dtype == torch.float64:
+        device = float64_device(device)
     means = []
     for d in dims:
-        points = torch.rand(n_points, d, generator=generator, dtype=torch.float64)
-        queries = torch.rand(n_queries, d, generator=generator, dtype=torch.float64)
+        points = torch.rand(n_points, d, generator=generator, dtype=torch.float64, device="cpu")
+        queries = torch.rand(n_queries, d, generator=generator, dtype=torch.float64, device="cpu")
         ratios = distance_ratios(points.to(device=device, dtype=dtype), queries.to(device=device, dtype=dtype))
         means.append(ratios.mean())
     return torch.stack(means)

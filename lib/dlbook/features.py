@@ -16,6 +16,9 @@ Describing a shape by hand (for ``dlbook.data.make_shapes``)
     about 1 for a disc, about 0.41 for an equilateral triangle.
 
 Images are (N, H, W) or (N, 1, H, W); everything is vectorised over the images and pixels.
+The shape descriptors compute in float64 on the images' device — on the CPU for Apple's MPS,
+which has no float64 (``dlbook.runtime.float64_device``); their float64 results live there,
+``count_corners`` returns to the images' device.
 """
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ from itertools import combinations_with_replacement
 import torch
 
 from ._checks import as_float_tensor, check_ndim, check_number, check_positive_int
+from .runtime import float64_device
 
 __all__ = ["pixel_features", "polynomial_feature_count", "polynomial_features", "ink_mask",
            "radial_profile", "count_corners", "roundness"]
@@ -89,8 +93,10 @@ def ink_mask(images, threshold: float = 0.5) -> torch.Tensor:
 
 
 def _polar(images, threshold):
-    """Ink mask (N, H, W), distance r and angle θ of each pixel centre from the ink centroid."""
+    """Ink mask (N, H, W), ink area (N,), distance r and angle θ of each pixel centre from the ink
+    centroid (N, H, W), all on ``float64_device`` of the images (float64 for the numbers)."""
     mask = _images(images, threshold)
+    mask = mask.to(float64_device(mask.device))
     n, h, w = mask.shape
     m = mask.to(torch.float64)
     area = m.sum(dim=(1, 2))
@@ -133,7 +139,8 @@ def count_corners(images, bins: int = 24, contrast: float = 1.4, threshold: floa
     high, low = profile.amax(dim=1), profile.amin(dim=1)
     above = profile > ((high + low) / 2).unsqueeze(1)
     runs = (above & ~above.roll(1, dims=1)).sum(dim=1)
-    return torch.where(high > contrast * low, runs, torch.zeros_like(runs))
+    corners = torch.where(high > contrast * low, runs, torch.zeros_like(runs))
+    return corners.to(images.device if isinstance(images, torch.Tensor) else "cpu")
 
 
 def roundness(images, threshold: float = 0.5) -> torch.Tensor:

@@ -11,7 +11,7 @@ forward pass. Its use is to *check* a hand-written backward pass
 (:func:`gradient_check`).
 
 Work in float64: in float32 the rounding error of J (≈1e-7·|J|) divided by 2h swamps
-the estimate.
+the estimate. (Apple's MPS has no float64: check gradients on the CPU.)
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from typing import Callable
 import torch
 
 from ._checks import as_float_tensor, check_number
+from .runtime import float64_device
 
 __all__ = ["numerical_gradient", "count_loss_evaluations", "relative_error", "gradient_check"]
 
@@ -114,12 +115,14 @@ def relative_error(a, b, eps: float = 1e-300) -> float:
     """‖a − b‖ / (‖a‖ + ‖b‖) (Euclidean norms over all entries; 0 when both are 0).
 
     Scale-free, so one threshold serves every layer: in float64 a correct backward
-    pass gives ~1e-10 against central differences, a wrong one ~1e-1.
+    pass gives ~1e-10 against central differences, a wrong one ~1e-1. Computed in float64 on
+    ``a``'s device (on the CPU when that is MPS, which has no float64).
     """
     a, b = as_float_tensor(a, "a"), as_float_tensor(b, "b")
     if a.shape != b.shape:
         raise ValueError(f"a and b must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}")
-    a, b = a.double(), b.to(device=a.device, dtype=torch.float64)
+    work = float64_device(a.device)
+    a, b = a.to(device=work, dtype=torch.float64), b.to(device=work, dtype=torch.float64)
     scale = (a.norm() + b.norm()).item()
     if scale == 0:
         return 0.0

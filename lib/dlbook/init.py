@@ -206,7 +206,7 @@ def activation_stats(depth: int = 10, width: int = 500, init="xavier", activatio
     act_name, phi = _activation_fn(activation)
 
     g = torch.Generator().manual_seed(seed)
-    a = torch.randn(n, width, generator=g, dtype=dtype).to(device)
+    a = torch.randn(n, width, generator=g, dtype=dtype, device="cpu").to(device)
     outputs = []
     for _ in range(depth):
         W = make((width, width), generator=g).to(device=device, dtype=dtype)

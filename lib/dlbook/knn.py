@@ -13,7 +13,8 @@ classes) — the same as shrinking k until the tie disappears, and independent o
 numbered. ``predict_with_ties`` returns that label together with a boolean mask marking every tied
 query, and ``decision_grid`` reports tied grid points as −1 (the grey "undecided" area of the plots).
 (scikit-learn breaks the same ties towards the smallest label instead, so the two agree everywhere
-except at ties.) Rank scores are compared with a tolerance of 1e-9 in float64.
+except at ties.) Rank scores are compared with a tolerance of 1e-9 in float64 — on the training data's
+device, or on the CPU for Apple's MPS, which has no float64 (see ``dlbook.runtime.float64_device``).
 
 Equidistant neighbours at the k-th place are chosen by ``topk``: the model stays deterministic (same
 data, same k, same device → same answer), but which of two equally distant points counts is not
@@ -28,7 +29,8 @@ from numbers import Integral
 
 import torch
 
-from ._checks import as_float_tensor, check_ndim, check_number, check_positive_int
+from ._checks import as_float_tensor, check_ndim, check_number, check_positive_int, fraction_true
+from .runtime import float64_device
 
 __all__ = [
     "squared_distances", "pairwise_distances", "KNNClassifier", "rank_weighted_scores", "vote_counts",
@@ -78,12 +80,14 @@ def _vote(neighbour_classes: torch.Tensor, n_classes: int, weights: str):
     """neighbour_classes (B, k) class indices in rank order → (scores (B, C) float64, prediction (B,), tie (B,)).
 
     prediction: the top-scoring class; among tied classes, the one whose member ranks first.
+    The vote is counted in float64 on ``float64_device`` of the input (its own device, or the
+    CPU for MPS); prediction and tie come back on the input's device, the scores stay there.
     """
-    B, k = neighbour_classes.shape
     device = neighbour_classes.device
-    dtype = torch.float32 if device.type == "mps" else torch.float64        # MPS has no float64
-    w = _rank_weights(k, weights, dtype=dtype, device=device).expand(B, k)
-    scores = torch.zeros(B, n_classes, dtype=dtype, device=device)
+    neighbour_classes = neighbour_classes.to(float64_device(device))
+    B, k = neighbour_classes.shape
+    w = _rank_weights(k, weights, device=neighbour_classes.device).expand(B, k)
+    scores = torch.zeros(B, n_classes, dtype=torch.float64, device=neighbour_classes.device)
     scores.scatter_add_(1, neighbour_classes, w)
     top = scores >= scores.amax(dim=1, keepdim=True) - _TIE_TOL      # (B, C) classes sharing the top score
     tie = top.sum(dim=1) > 1
@@ -91,7 +95,7 @@ def _vote(neighbour_classes: torch.Tensor, n_classes: int, weights: str):
     ranks = torch.arange(k, device=neighbour_classes.device).expand(B, k)
     first = torch.where(in_top, ranks, k).argmin(dim=1, keepdim=True)  # the best-ranked such neighbour
     prediction = neighbour_classes.gather(1, first).squeeze(1)
-    return scores, prediction, tie
+    return scores, prediction.to(device), tie.to(device)
 
 
 # ---------------------------------------------------------------- the classifier
@@ -188,9 +192,12 @@ class KNNClassifier:
         return x.device, _vote(self.y_train[idx], len(self.classes_), self.weights)
 
     def vote_scores(self, x, batch_size: int = 1024) -> torch.Tensor:
-        """x: (M, D) → (M, C) float64 vote totals per class (columns in the order of ``classes_``)."""
+        """x: (M, D) → (M, C) float64 vote totals per class (columns in the order of ``classes_``).
+
+        On ``x``'s device, or on the CPU when that is MPS (no float64 there).
+        """
         device, (scores, _, _) = self._votes(x, batch_size)
-        return scores.to(device)
+        return scores.to(float64_device(device))
 
     def predict_with_ties(self, x, batch_size: int = 1024):
         """x: (M, D) → (labels (M,), tie (M,) bool). ``tie`` marks queries whose top score is shared."""
@@ -207,7 +214,7 @@ class KNNClassifier:
         pred = self.predict(x, batch_size)
         if y.shape != pred.shape:
             raise ValueError(f"y must have shape {tuple(pred.shape)} to match x, got {tuple(y.shape)}")
-        return (pred == y.to(pred.device)).double().mean().item()
+        return fraction_true(pred == y.to(pred.device))
 
 
 def _as_labels(y, name: str) -> torch.Tensor:
@@ -314,7 +321,7 @@ def cross_validate_k(x, y, ks, folds: int = 5, seed: int = 0, *, weights: str = 
     smallest_train = n - math.ceil(n / folds)
     if max(ks) > smallest_train:
         raise ValueError(f"k={max(ks)} is larger than the smallest training fold n_train={smallest_train}")
-    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).to(x.device)
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed), device="cpu").to(x.device)
     parts = perm.tensor_split(folds)
     scores = torch.empty(len(ks), folds, dtype=torch.float64)
     for f, val in enumerate(parts):
@@ -326,7 +333,7 @@ def cross_validate_k(x, y, ks, folds: int = 5, seed: int = 0, *, weights: str = 
         known = model.classes_[truth.clamp_max(len(model.classes_) - 1)] == y[val]
         for i, k in enumerate(ks):
             _, pred, _ = _vote(ranked[:, :k], len(model.classes_), weights)
-            scores[i, f] = ((pred == truth) & known).double().mean().item()
+            scores[i, f] = fraction_true((pred == truth) & known)
     mean = scores.mean(dim=1)
     std = scores.std(dim=1)
     best_k = min(k for k, m in zip(ks, mean.tolist()) if m >= mean.max().item() - 1e-12)
@@ -400,7 +407,7 @@ def plot_decision_boundaries(models, resolution: int = 200, *, padding: float = 
     padding = check_number(padding, "padding", low=0.0)
     if titles is not None and len(titles) != len(models):
         raise ValueError(f"titles must have one entry per model ({len(models)}), got {len(titles)}")
-    pts = torch.cat([m._fitted().detach().double().cpu() for m in models])
+    pts = torch.cat([m._fitted().detach().cpu().double() for m in models])
     if pts.shape[1] != 2:
         raise ValueError(f"decision regions need 2 features, got training data of shape {tuple(pts.shape)}")
     lo, hi = pts.amin(0), pts.amax(0)
@@ -421,7 +428,7 @@ def plot_decision_boundaries(models, resolution: int = 200, *, padding: float = 
         rgba = torch.where((cls >= 0).unsqueeze(-1), palette[colour_of[cls.clamp_min(0)]], tie_rgba)
         rgba[..., 3] = torch.where(cls >= 0, 0.35, 0.8)
         ax.imshow(rgba.numpy(), origin="lower", extent=(x0, x1, y0, y1), aspect="auto", interpolation="nearest")
-        xt = m.x_train.detach().double().cpu()
+        xt = m.x_train.detach().cpu().double()
         ax.scatter(xt[:, 0].numpy(), xt[:, 1].numpy(), c=palette[colour_of[m.y_train.cpu()]].numpy(),
                    edgecolors="k", linewidths=0.5, s=18)
         ax.set_xlim(x0, x1)

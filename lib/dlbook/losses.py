@@ -199,19 +199,30 @@ def logistic_loss_grad(z, y, *, reduction: str = "mean") -> torch.Tensor:
 
 
 def hinge_loss(z, y, *, margin: float = 1.0, reduction: str = "mean") -> torch.Tensor:
-    """The SVM's hinge loss max(0, margin − yz) for labels y ∈ {−1, +1}. z, y: same shape."""
+    """The SVM's hinge loss max(0, margin − yz) for labels y ∈ {−1, +1}. z, y: same shape.
+
+    Written with an explicit mask, so autograd gives :func:`hinge_loss_grad` everywhere,
+    including the kink yz = margin (subgradient 0 there), whatever ``clamp`` does in a
+    given PyTorch version.
+    """
     z, y = _pair(z, y, "z", "y")
     _check_signs(y)
     margin = check_number(margin, "margin", low=0.0)
-    return _reduce((margin - y * z).clamp(min=0), _check_reduction(reduction))
+    slack = margin - y * z
+    return _reduce(torch.where(y * z >= margin, torch.zeros_like(slack), slack), _check_reduction(reduction))
 
 
 def hinge_loss_grad(z, y, *, margin: float = 1.0, reduction: str = "mean") -> torch.Tensor:
-    """∂hinge/∂z = −y where yz ≤ margin, else 0 (at the kink PyTorch's clamp passes the gradient)."""
+    """∂hinge/∂z = −y where yz < margin, else 0 (divided by m for the mean).
+
+    At the kink yz = margin the loss has no derivative; the library's convention is the
+    subgradient 0 there (the sample already meets the margin, so it exerts no pull), the
+    same convention ReLU's gradient uses at 0.
+    """
     z, y = _pair(z, y, "z", "y")
     _check_signs(y)
     margin = check_number(margin, "margin", low=0.0)
-    active = (margin - y * z >= 0).to(z.dtype)
+    active = (y * z < margin).to(z.dtype)
     return -y * active * _scale(reduction, z.numel())
 
 

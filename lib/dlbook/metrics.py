@@ -15,6 +15,10 @@ matrix (rows: true class, columns: predicted class), per class c:
 ``"macro"`` the unweighted mean over classes; ``"micro"`` pools the counts;
 ``"none"`` returns one value per class as a tensor. A ratio 0/0 is
 ``zero_division`` (0.0, as scikit-learn reports it).
+
+Counts are integers and ratios are taken in float64, on the labels' device — or on the CPU
+for Apple's MPS, which has no float64 (``dlbook.runtime.float64_device``); the per-class
+tensors of ``average="none"`` live there too.
 """
 from __future__ import annotations
 
@@ -22,8 +26,9 @@ import math
 
 import torch
 
-from ._checks import check_number, check_positive_int
+from ._checks import check_number, check_positive_int, fraction_true
 from .losses import _pair
+from .runtime import float64_device
 
 __all__ = ["accuracy", "confusion_matrix", "precision", "recall", "f1", "precision_recall_f1",
            "mse", "mae", "rmse"]
@@ -74,7 +79,7 @@ def _label_pair(y_true, y_pred):
 def accuracy(y_true, y_pred) -> float:
     """Fraction of samples whose predicted class is the true class. y_true: (N,); y_pred: (N,) or (N, C)."""
     y_true, y_pred = _label_pair(y_true, y_pred)
-    return (y_true == y_pred).double().mean().item()
+    return fraction_true(y_true == y_pred)
 
 
 def confusion_matrix(y_true, y_pred, *, num_classes: int | None = None) -> torch.Tensor:
@@ -99,8 +104,9 @@ def _safe_ratio(num: torch.Tensor, den: torch.Tensor, zero_division: float) -> t
 
 
 def _counts(y_true, y_pred, num_classes):
-    """Per-class TP, FP, FN (float64) and a mask of the classes that appear in y_true or y_pred."""
-    m = confusion_matrix(y_true, y_pred, num_classes=num_classes).double()
+    """Per-class TP, FP, FN (float64, on ``float64_device``) and a mask of the classes in y_true or y_pred."""
+    m = confusion_matrix(y_true, y_pred, num_classes=num_classes)
+    m = m.to(device=float64_device(m.device), dtype=torch.float64)
     tp = m.diagonal()
     fp = m.sum(dim=0) - tp
     fn = m.sum(dim=1) - tp

@@ -14,6 +14,7 @@ samples as rows, so ``x @ W`` replaces ``Θ @ x`` — [N, 3]·[3, 2] → [N, 2].
 The backward pass is the layers' hand-written one (chapter 7); :func:`fit_mlp` trains by
 full-batch gradient descent with :class:`dlbook.optim.Adam`. Parameters are float64 by default,
 so gradient checks are meaningful and small runs are reproducible to the last digit on the CPU.
+Apple's MPS has no float64: there pass ``dtype=torch.float32`` (``fit_mlp`` trains on the CPU).
 """
 from __future__ import annotations
 
@@ -24,7 +25,9 @@ from typing import Sequence
 import torch
 
 from . import layers as L
-from ._checks import as_float_tensor, check_ndim, check_number, check_positive_int
+from ._checks import (as_float_tensor, check_dtype_on_device, check_ndim, check_number, check_positive_int,
+                      fraction_true)
+from .runtime import float64_device
 
 __all__ = ["MLP", "fit_mlp"]
 
@@ -61,6 +64,7 @@ class MLP:
         if weight_init_std is not None:
             weight_init_std = check_number(weight_init_std, "weight_init_std", low=0.0)
         seed = check_positive_int(seed, "seed", minimum=0)
+        check_dtype_on_device(dtype, device)
         self.activation = activation
         g = torch.Generator().manual_seed(seed)
         self.params: dict[str, torch.Tensor] = {}
@@ -70,7 +74,8 @@ class MLP:
         for l, (n_in, n_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:]), start=1):
             std = weight_init_std if weight_init_std is not None else math.sqrt(
                 (2.0 if activation == "relu" else 1.0) / n_in)
-            W = (std * torch.randn(n_in, n_out, generator=g, dtype=dtype)).to(device)
+            # drawn on the CPU: the same weights on every device
+            W = (std * torch.randn(n_in, n_out, generator=g, dtype=dtype, device="cpu")).to(device)
             b = torch.zeros(n_out, dtype=dtype, device=device)
             self.params[f"W{l}"], self.params[f"b{l}"] = W, b
             affine = L.Affine(W, b)
@@ -150,7 +155,7 @@ class MLP:
         t = torch.as_tensor(t, device=labels.device).reshape(-1)
         if t.shape[0] != labels.shape[0]:
             raise ValueError(f"t must have one label per sample ({labels.shape[0]}), got shape {tuple(t.shape)}")
-        return (labels == t.long()).double().mean().item()
+        return fraction_true(labels == t.long())
 
     def num_parameters(self) -> int:
         """Σ_l (n_l + 1)·n_{l+1}: every weight and bias."""
@@ -169,6 +174,8 @@ def fit_mlp(x, y, hidden_sizes=(16,), *, activation: str = "relu", epochs: int =
     Adam step of size ``lr``. Deterministic for a given ``seed``. ``hidden_sizes=()`` gives a
     network with no hidden layer: softmax regression, a linear classifier.
 
+    Training is in float64 on ``x``'s device — on the CPU when that is Apple's MPS, which has
+    no float64 (``dlbook.runtime.float64_device``); the returned net lives there.
     On the CPU the loop runs on one thread (restored afterwards): for a few hundred points
     the hand-offs between threads cost more than they save — many times more on a busy machine.
     """
@@ -187,9 +194,10 @@ def fit_mlp(x, y, hidden_sizes=(16,), *, activation: str = "relu", epochs: int =
     epochs = check_positive_int(epochs, "epochs")
     lr = check_number(lr, "lr", low=0.0, low_inclusive=False)
     n_classes = max(int(y.max().item()) + 1, 2)
+    device = float64_device(x.device)
     net = MLP([x.shape[1], *hidden_sizes, n_classes], activation, weight_init_std=weight_init_std, seed=seed,
-              device=x.device)
-    x = x.to(torch.float64)
+              device=device)
+    x = x.to(device=device, dtype=torch.float64)
     y = y.to(x.device)
     params = list(net.params.values())
     optimizer = Adam(params, lr=lr)

@@ -108,14 +108,25 @@ _CONVS = (nn.Conv2d, conv.Conv2d)
 
 
 def _seeded(init):
-    """Let a constructor take ``seed=`` : the weights are drawn from a private, seeded RNG."""
+    """Let a constructor take ``seed=``: the weights are drawn from a private, seeded RNG.
+
+    Only the CPU generator is seeded, inside ``fork_rng`` (so its global state is restored after)
+    — no CUDA or MPS generator is touched. The model is built on the CPU and then moved to the
+    device new tensors go to (``torch.set_default_device`` or ``with torch.device(...)``), so a
+    seed gives the same weights on every device. On the meta device it is built there directly.
+    """
     @functools.wraps(init)
     def wrapper(self, *args, seed: int | None = None, **kwargs):
         if seed is None:
             return init(self, *args, **kwargs)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(check_positive_int(seed, "seed", minimum=0))
+        seed = check_positive_int(seed, "seed", minimum=0)
+        target = torch.empty(0).device                      # where factory functions put tensors now
+        build_on = target if target.type == "meta" else torch.device("cpu")
+        with torch.random.fork_rng(devices=[]), torch.device(build_on):
+            torch.default_generator.manual_seed(seed)
             init(self, *args, **kwargs)
+        if target != build_on:
+            self.to(target)
     return wrapper
 
 

@@ -18,7 +18,8 @@ from typing import Callable
 import torch
 
 from . import layers as L
-from ._checks import as_float_tensor, check_ndim, check_number, check_positive_int
+from ._checks import (as_float_tensor, check_dtype_on_device, check_ndim, check_number, check_positive_int,
+                      fraction_true)
 from .gradcheck import numerical_gradient as _numerical_gradient
 
 __all__ = ["TwoLayerNet", "xor_data", "xor_gate", "xor_network", "train_xor", "plot_decision_regions"]
@@ -35,7 +36,8 @@ class TwoLayerNet:
     or ``"tanh"``. ``output="softmax"`` trains with softmax cross-entropy on integer
     labels (or one-hot rows); ``output="sigmoid"`` (with ``output_size=1``) with binary
     cross-entropy on 0/1 targets. Parameters are float64 by default, so gradient checks
-    are meaningful; inputs are converted to that dtype.
+    are meaningful; inputs are converted to that dtype. Apple's MPS has no float64: build
+    the net there with ``dtype=torch.float32`` (float64 on MPS is refused with a clear error).
     """
 
     def __init__(self, input_size: int, hidden_size: int, output_size: int, weight_init_std: float = 0.01,
@@ -53,10 +55,11 @@ class TwoLayerNet:
         if output == "sigmoid" and output_size != 1:
             raise ValueError(f"output='sigmoid' gives one probability per sample, so output_size must be 1, "
                              f"got {output_size}")
+        check_dtype_on_device(dtype, device)
         g = torch.Generator().manual_seed(seed)
 
-        def weight(n_in, n_out):
-            return (weight_init_std * torch.randn(n_in, n_out, generator=g, dtype=dtype)).to(device)
+        def weight(n_in, n_out):  # drawn on the CPU: the same numbers on every device
+            return (weight_init_std * torch.randn(n_in, n_out, generator=g, dtype=dtype, device="cpu")).to(device)
 
         self.params = {
             "W1": weight(input_size, hidden_size),
@@ -98,7 +101,7 @@ class TwoLayerNet:
         t = t.reshape(-1)
         if t.shape[0] != labels.shape[0]:
             raise ValueError(f"t must have one target per sample ({labels.shape[0]}), got shape {tuple(t.shape)}")
-        return (labels == t.round().long()).double().mean().item()
+        return fraction_true(labels == t.round().long())
 
     def numerical_gradient(self, x, t, h: float = 1e-5) -> dict[str, torch.Tensor]:
         """∂loss/∂θ for every parameter by central differences: 2 × (number of parameters) forward passes."""
@@ -124,6 +127,7 @@ class TwoLayerNet:
 # ---------------------------------------------------------------- XOR
 def xor_data(dtype: torch.dtype = torch.float64, device=None) -> tuple[torch.Tensor, torch.Tensor]:
     """The four XOR inputs (4, 2) in counting order and their targets (4,): 0, 1, 1, 0."""
+    check_dtype_on_device(dtype, device)
     x = torch.tensor([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=dtype, device=device)
     return x, (x[:, 0] != x[:, 1]).to(dtype)
 
@@ -180,12 +184,38 @@ def train_xor(hidden_size: int = 4, *, activation: str = "sigmoid", lr: float = 
 
 
 # ---------------------------------------------------------------- decision regions
+def _weight_of(fn) -> torch.Tensor | None:
+    """A parameter of the model behind ``fn``, or None: fn may be an ``nn.Module``, a bound method
+    of one (``model.predict``), or a bound method of a from-scratch net with a ``params`` dict
+    (``TwoLayerNet``, ``dlbook.mlp.MLP``)."""
+    owner = fn if isinstance(fn, torch.nn.Module) else getattr(fn, "__self__", None)
+    if isinstance(owner, torch.nn.Module):
+        return next(owner.parameters(), None)
+    params = getattr(owner, "params", None)
+    if isinstance(params, dict):
+        return next((p for p in params.values() if isinstance(p, torch.Tensor)), None)
+    return None
+
+
+def _grid_placement(predict_fn, x: torch.Tensor, device) -> tuple[torch.device, torch.dtype]:
+    """Device and dtype for the grid: ``device`` if given, else the model's (see :func:`_weight_of`),
+    else those of the points ``x``."""
+    p = _weight_of(predict_fn)
+    dtype = p.dtype if p is not None and p.is_floating_point() else x.dtype
+    if device is not None:
+        return torch.device(device), dtype
+    return (p.device if p is not None else x.device), dtype
+
+
 def plot_decision_regions(predict_fn: Callable, x, y, *, ax=None, resolution: int = 200, padding: float = 0.5,
-                          title: str | None = None):
+                          title: str | None = None, device=None):
     """Colour the plane by the class ``predict_fn`` assigns, with the points (x, y) on top.
 
-    predict_fn: (M, 2) → labels (M,) or scores (M, C) (the arg-max is taken); an
-    ``nn.Module`` works too (evaluated without gradients, on its device).
+    predict_fn: (M, 2) → labels (M,) or scores (M, C) (the arg-max is taken), evaluated
+    without gradients. The grid is put on the model's device and dtype when predict_fn is
+    an ``nn.Module``, a bound method of one (``model.predict``) or of a net with a
+    ``params`` dict (``net.classify``); for any other callable on ``device``, by default
+    the device of ``x`` — pass ``device=`` when they differ.
     x: (N, 2) points, y: (N,) their labels. Returns the matplotlib Figure.
     """
     if not callable(predict_fn):
@@ -200,14 +230,11 @@ def plot_decision_regions(predict_fn: Callable, x, y, *, ax=None, resolution: in
     padding = check_number(padding, "padding", low=0.0)
 
     lo, hi = x.min(dim=0).values - padding, x.max(dim=0).values + padding
-    g0 = torch.linspace(lo[0].item(), hi[0].item(), resolution, dtype=x.dtype)
-    g1 = torch.linspace(lo[1].item(), hi[1].item(), resolution, dtype=x.dtype)
-    xx, yy = torch.meshgrid(g0, g1, indexing="xy")
-    grid = torch.stack([xx.reshape(-1), yy.reshape(-1)], dim=1)
-    if isinstance(predict_fn, torch.nn.Module):
-        p = next(predict_fn.parameters(), None)
-        if p is not None:
-            grid = grid.to(device=p.device, dtype=p.dtype)
+    g0 = torch.linspace(lo[0].item(), hi[0].item(), resolution, dtype=x.dtype, device="cpu")
+    g1 = torch.linspace(lo[1].item(), hi[1].item(), resolution, dtype=x.dtype, device="cpu")
+    xx, yy = torch.meshgrid(g0, g1, indexing="xy")                       # (R, R) each, on the CPU for plotting
+    grid_device, grid_dtype = _grid_placement(predict_fn, x, device)
+    grid = torch.stack([xx.reshape(-1), yy.reshape(-1)], dim=1).to(device=grid_device, dtype=grid_dtype)
     with torch.no_grad():
         out = torch.as_tensor(predict_fn(grid)).detach()
     if out.ndim == 2 and out.shape[1] > 1:

@@ -68,7 +68,8 @@ def train_perceptron(x, y, *, lr: float = 0.1, epochs: int = 20):
     x: (n, d) inputs, y: (n,) 0/1 targets. Each epoch updates once per sample, in
     order, and stops early once every sample is classified correctly. Returns the
     trained ``Perceptron`` and the number of mistakes in each epoch; the list
-    reaches 0 only for linearly separable data (never for XOR).
+    reaches 0 only for linearly separable data (never for XOR). The weights are learned on
+    ``x``'s device and in its dtype.
     """
     x = check_ndim(as_float_tensor(x), "x", 2)
     y = check_ndim(as_float_tensor(y, "y"), "y", 1)
@@ -78,7 +79,8 @@ def train_perceptron(x, y, *, lr: float = 0.1, epochs: int = 20):
         raise ValueError("y must contain only 0 and 1")
     lr = check_number(lr, "lr", low=0.0, low_inclusive=False)
     epochs = check_positive_int(epochs, "epochs")
-    w = torch.zeros(x.shape[1], dtype=x.dtype)
+    y = y.to(device=x.device, dtype=x.dtype)
+    w = torch.zeros(x.shape[1], dtype=x.dtype, device=x.device)
     theta = 0.0
     mistakes = []
     for _ in range(epochs):

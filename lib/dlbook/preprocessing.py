@@ -31,6 +31,7 @@ from __future__ import annotations
 import torch
 
 from ._checks import as_float_tensor, check_ndim, check_number, check_positive_int
+from .runtime import float64_device
 
 __all__ = ["mean_image", "channel_mean", "subtract_mean", "PCA"]
 
@@ -69,6 +70,19 @@ def subtract_mean(x, mean) -> torch.Tensor:
 
 
 # ---------------------------------------------------------------- PCA and whitening
+def _principal_axes(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """x: (N, D) → mean (D,), all principal directions as rows U (D, D), largest variance first,
+    and their variances (D,) (covariance eigenvalues, dividing by N − 1, clamped at 0)."""
+    N = x.shape[0]
+    mean = x.mean(dim=0)
+    xc = x - mean
+    cov = xc.T @ xc / (N - 1)                                   # (D, D)
+    eigenvalues, eigenvectors = torch.linalg.eigh(cov)           # ascending; columns are eigenvectors
+    eigenvalues, U = eigenvalues.flip(0), eigenvectors.flip(1).T  # largest first; rows = directions
+    signs = torch.sign(U.gather(1, U.abs().argmax(dim=1, keepdim=True)))  # largest entry positive
+    return mean, U * signs, eigenvalues.clamp(min=0.0)
+
+
 class PCA:
     """Principal component analysis with optional PCA or ZCA whitening, fitted on training rows.
 
@@ -81,6 +95,10 @@ class PCA:
     whitening and needs all D components) the whitened coordinates are rotated back,
     (x − μ) Uᵀ diag(1/√(λ + ε)) U: the result is white but stays close to the original axes,
     so (M, D) → (M, D). ``eps`` keeps directions of (almost) zero variance finite.
+
+    Everything is computed on x's device in x's dtype, except on Apple's MPS, which has neither
+    float64 nor ``torch.linalg.eigh``: there the fit runs on the CPU in float64 and the fitted
+    statistics are stored back on x's device in x's dtype.
     """
 
     def __init__(self, n_components: int | None = None, *, whiten: bool = False, zca: bool = False,
@@ -95,7 +113,7 @@ class PCA:
         self.mean_ = self.components_ = self.explained_variance_ = None
 
     def fit(self, x) -> PCA:
-        """Learn mean, components and variances from x: (N, D), N ≥ 2."""
+        """Learn mean (D,), components (k, D) and variances (k,) from x: (N, D), N ≥ 2."""
         x = check_ndim(as_float_tensor(x), "x", 2)
         N, D = x.shape
         if N < 2:
@@ -103,16 +121,12 @@ class PCA:
         k = D if self.n_components is None else self.n_components
         if k > D:
             raise ValueError(f"n_components must be at most the number of features {D}, got {k}")
-        mean = x.mean(dim=0)
-        xc = x - mean
-        cov = xc.T @ xc / (N - 1)                              # (D, D)
-        eigenvalues, eigenvectors = torch.linalg.eigh(cov)      # ascending; columns are eigenvectors
-        eigenvalues, U = eigenvalues.flip(0), eigenvectors.flip(1).T  # largest first; rows = directions
-        signs = torch.sign(U.gather(1, U.abs().argmax(dim=1, keepdim=True)))  # largest entry positive
-        U = U * signs
-        self.mean_ = mean
-        self.components_ = U[:k]
-        self.explained_variance_ = eigenvalues[:k].clamp(min=0.0)
+        work = float64_device(x.device)
+        xw = x if work == x.device else x.to(device=work, dtype=torch.float64)  # MPS: CPU, float64
+        mean, U, variances = _principal_axes(xw)
+        self.mean_ = mean.to(x)
+        self.components_ = U[:k].to(x)
+        self.explained_variance_ = variances[:k].to(x)
         return self
 
     def _check_fitted(self, x) -> torch.Tensor:

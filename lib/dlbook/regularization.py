@@ -203,6 +203,9 @@ class PolyakAverage:
     ``self.module`` is a copy of the model holding the averages; evaluate with it. Buffers
     (e.g. batch-norm running statistics) are copied, not averaged. Call :meth:`update`
     after every optimiser step.
+
+    The average follows the model's device: create it before ``fit`` (or ``model.to``) moves
+    the model, and the copy moves too at the next :meth:`update` or call.
     """
 
     def __init__(self, model: nn.Module, decay: float = 0.995):
@@ -214,8 +217,17 @@ class PolyakAverage:
         self.module.requires_grad_(False)
         self.updates = 0
 
+    def _follow_model(self) -> None:
+        """Give the averaged copy the device (and floating dtype) of the model's parameters if they changed."""
+        live = next(self.model.parameters(), None)
+        mine = next(self.module.parameters(), None)
+        if live is None or mine is None or (mine.device, mine.dtype) == (live.device, live.dtype):
+            return
+        self.module.to(device=live.device, dtype=live.dtype if live.is_floating_point() else None)
+
     @torch.no_grad()
     def update(self) -> None:
+        self._follow_model()
         live = [p.detach() for p in self.model.parameters()]
         avg = list(self.module.parameters())
         if len(live) != len(avg):
@@ -230,6 +242,7 @@ class PolyakAverage:
         self.updates += 1
 
     def __call__(self, *args, **kwargs):
+        self._follow_model()
         return self.module(*args, **kwargs)
 
     def state_dict(self) -> dict:

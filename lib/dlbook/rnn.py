@@ -42,6 +42,7 @@ import torch
 from torch import nn
 
 from ._checks import check_number, check_positive_int
+from .runtime import float64_device
 
 __all__ = [
     "rnn_cell", "lstm_cell", "gru_cell", "RNNCell", "LSTMCell", "GRUCell", "RNN",
@@ -104,6 +105,12 @@ def _check_state(h, name: str, n: int, size: int) -> torch.Tensor:
     return h
 
 
+def _draw_device(generator) -> torch.device:
+    """Where random numbers are drawn: on ``generator``'s device, else on the CPU (the same
+    numbers for a model on any device); they are then copied to the parameters' device."""
+    return torch.device("cpu") if generator is None else generator.device
+
+
 class _Cell(nn.Module):
     """Shared parameter handling. Subclasses set ``gates`` and ``torch_type``."""
 
@@ -133,7 +140,7 @@ class _Cell(nn.Module):
         bound = 1 / math.sqrt(self.hidden_size)
         with torch.no_grad():
             for p in self.parameters():
-                r = torch.rand(p.shape, generator=generator, dtype=p.dtype, device="cpu")
+                r = torch.rand(p.shape, generator=generator, dtype=p.dtype, device=_draw_device(generator))
                 p.copy_((2 * r - 1) * bound)
 
     def _params(self):
@@ -271,7 +278,8 @@ class LSTMCell(_Cell):
             if self.forget_bias:
                 self.bias_ih[H:2 * H] += self.forget_bias
             if self.chrono:
-                u = 1 + (self.chrono - 2) * torch.rand(H, generator=generator, dtype=self.bias_ih.dtype)
+                u = 1 + (self.chrono - 2) * torch.rand(H, generator=generator, dtype=self.bias_ih.dtype,
+                                                       device=_draw_device(generator))
                 b_f = torch.log(u).to(self.bias_ih.device)        # ln U(1, T − 1)
                 self.bias_ih[H:2 * H], self.bias_hh[H:2 * H] = b_f, 0.0
                 self.bias_ih[:H], self.bias_hh[:H] = -b_f, 0.0
@@ -471,7 +479,8 @@ def gradient_norms_through_time(cell: nn.Module, seq_len: int, *, batch_size: in
     if wrt not in ("h", "C") or (wrt == "C" and not lstm):
         raise ValueError(f"wrt must be 'h' (any cell) or 'C' (LSTM only), got {wrt!r} for {type(cell).__name__}")
     p = next(cell.parameters())
-    x = torch.randn(N, T, cell.input_size, generator=generator, dtype=p.dtype).to(p.device) * scale
+    x = torch.randn(N, T, cell.input_size, generator=generator, dtype=p.dtype,
+                    device=_draw_device(generator)).to(p.device) * scale
     states = []
     with torch.enable_grad():
         s = None
@@ -575,11 +584,21 @@ class CharLanguageModel(nn.Module):
 
     @staticmethod
     def _sample(logits: torch.Tensor, temperature: float, generator) -> int:
+        """One id ~ softmax(logits / temperature), logits: (V,), with the softmax in float64.
+
+        Drawn on the generator's device; without one, on ``float64_device`` of the logits'
+        (the logits' own device, or the CPU for MPS).
+        """
         if temperature == 0:
             return int(logits.argmax())
-        probs = torch.softmax(logits.double() / temperature, dim=-1)
-        if generator is not None and generator.device != probs.device:
-            probs = probs.to(generator.device)
+        if generator is None:
+            work = float64_device(logits.device)
+        else:
+            work = generator.device
+            if float64_device(work) != work:
+                raise ValueError(f"generator must live on a device with float64 (the CPU or CUDA), got {work}: "
+                                 "pass a CPU generator, torch.Generator()")
+        probs = torch.softmax(logits.to(device=work, dtype=torch.float64) / temperature, dim=-1)
         return int(torch.multinomial(probs, 1, generator=generator))
 
 

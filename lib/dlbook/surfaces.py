@@ -23,6 +23,7 @@ from typing import Callable
 import torch
 
 from ._checks import as_float_tensor, check_number, check_positive_int
+from .runtime import float64_device
 
 __all__ = ["Surface", "SURFACES", "get_surface", "run_trajectory", "race", "plot_trajectories"]
 
@@ -115,7 +116,8 @@ def run_trajectory(optimizer_factory: Callable[[list[torch.Tensor]], object], su
     surface = get_surface(surface)
     steps = check_positive_int(steps, "steps", minimum=0)
     start = surface.start if start is None else start
-    xy = as_float_tensor(start, "start").to(torch.float64).detach().clone()
+    start = as_float_tensor(start, "start")
+    xy = start.to(device=float64_device(start.device), dtype=torch.float64).detach().clone()  # MPS: on the CPU
     if xy.shape != (2,):
         raise ValueError(f"start must be a point (x, y) of shape (2,), got shape {tuple(xy.shape)}")
     xy.requires_grad_(True)

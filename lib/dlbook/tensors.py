@@ -147,15 +147,24 @@ def describe(t) -> str:
     return f"ndim={t.ndim} shape={tuple(int(s) for s in t.shape)} dtype={dtype}"
 
 
+def _plot_copy(t, name: str) -> torch.Tensor:
+    """``t`` (a tensor on any device, an array or a number) as a detached CPU tensor of its own dtype."""
+    t = torch.as_tensor(t.detach() if isinstance(t, torch.Tensor) else t)
+    if t.is_complex():
+        raise TypeError(f"{name} must hold real numbers to be drawn, got dtype {t.dtype}")
+    return t.cpu()
+
+
 def plot_broadcast(a, b, *, op: str = "+"):
     """Draw a, b stretched to the common shape, and a + b (or ``op`` "*"), as annotated grids.
 
     a and b are 0-, 1- or 2-D; the broadcast result must be at most 2-D. The stretched copies
-    are drawn lighter: broadcasting repeats values without copying them. Returns the Figure.
+    are drawn lighter: broadcasting repeats values without copying them. a and b may live on
+    any devices (a 0-D tensor mixes with any): they are drawn from CPU copies. Returns the Figure.
     """
     import matplotlib.pyplot as plt
 
-    a, b = torch.as_tensor(a), torch.as_tensor(b)
+    a, b = _plot_copy(a, "a"), _plot_copy(b, "b")
     if op not in ("+", "*"):
         raise ValueError(f"op must be '+' or '*', got {op!r}")
     shape = broadcast_shape(tuple(a.shape), tuple(b.shape))
@@ -169,7 +178,7 @@ def plot_broadcast(a, b, *, op: str = "+"):
         own = (1,) * (2 - t.ndim) + tuple(t.shape)
         full = t.reshape(own).expand(grid)
         low, high = float(out.min()) - 1, float(out.max()) + 1
-        ax.imshow(full.double().numpy(), cmap="Blues", vmin=low, vmax=high)
+        ax.imshow(full.to(torch.float64).numpy(), cmap="Blues", vmin=low, vmax=high)
         for i in range(grid[0]):
             for j in range(grid[1]):
                 original = (own[0] == grid[0] or i == 0) and (own[1] == grid[1] or j == 0)

@@ -233,7 +233,7 @@ def long_range_memory_task(n: int, T: int, seed: int = 0, *, n_classes: int = 4,
     n_classes = check_positive_int(n_classes, "n_classes", minimum=2)
     n_distractors = check_positive_int(n_distractors, "n_distractors")
     g = torch.Generator().manual_seed(seed)
-    y = torch.randint(n_classes, (n,), generator=g)
-    distractors = torch.randint(n_classes, n_classes + n_distractors, (n, T - 1), generator=g)
+    y = torch.randint(n_classes, (n,), generator=g, device="cpu")
+    distractors = torch.randint(n_classes, n_classes + n_distractors, (n, T - 1), generator=g, device="cpu")
     x = torch.cat([y.unsqueeze(1), distractors], dim=1)
     return x, y

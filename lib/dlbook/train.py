@@ -41,7 +41,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._checks import check_number, check_positive_int
+from ._checks import check_number, check_positive_int, fraction_true
+from .runtime import _mps_available
 
 __all__ = [
     "History", "fit", "evaluate", "predict", "accuracy",
@@ -74,7 +75,7 @@ def accuracy(output: torch.Tensor, target: torch.Tensor) -> float:
     else:
         raise ValueError(f"accuracy needs scores (N, C) with labels (N,), or one logit per target; "
                          f"got output of shape {tuple(output.shape)} and target of shape {tuple(target.shape)}")
-    return (predicted == target).double().mean().item()
+    return fraction_true(predicted == target)  # counted in integers: exact, and no float64 (MPS has none)
 
 
 _CLASSIFICATION_LOSSES = (nn.CrossEntropyLoss, nn.NLLLoss, nn.BCEWithLogitsLoss, nn.BCELoss)
@@ -357,6 +358,7 @@ def _rng_state(loaders) -> dict:
     return {
         "torch": torch.get_rng_state(),
         "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        "mps": torch.mps.get_rng_state() if _mps_available() else None,  # dropout on Apple silicon
         "python": random.getstate(),
         "numpy": (name, keys.tolist(), int(pos), int(has_gauss), float(cached)),
         "loaders": [[g.get_state() for g in _loader_generators(loader)] for loader in loaders],
@@ -367,6 +369,8 @@ def _set_rng_state(state: Mapping, loaders, path) -> None:
     torch.set_rng_state(state["torch"])
     if state["cuda"] and torch.cuda.is_available() and len(state["cuda"]) == torch.cuda.device_count():
         torch.cuda.set_rng_state_all(state["cuda"])
+    if state.get("mps") is not None and _mps_available():  # checkpoints from before dlbook saved it lack the key
+        torch.mps.set_rng_state(state["mps"])
     random.setstate(_tuples(state["python"]))
     name, keys, pos, has_gauss, cached = state["numpy"]
     np.random.set_state((name, np.asarray(keys, dtype=np.uint32), pos, has_gauss, cached))
