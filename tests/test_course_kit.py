@@ -184,6 +184,7 @@ attempt("connect_host", lambda: socket.create_connection(("127.0.0.1", int(sys.a
 attempt("connect_internet", lambda: socket.create_connection(("1.1.1.1", 53), timeout=3).close())
 attempt("write_usr", lambda: open("/usr/dlbook-probe", "w"))
 attempt("write_venv", lambda: open(os.path.join(sys.prefix, "dlbook-probe"), "w"))
+attempt("write_ipc", lambda: open(os.path.join(sys.argv[5], "fill"), "w"))  # the kernel's sockets' directory
 attempt("memory_3x", lambda: bytearray(3 * int(sys.argv[4])))
 def fill():
     with open("/tmp/fill", "wb") as f:
@@ -219,14 +220,15 @@ def test_the_sandbox_blocks_what_it_claims(sandbox_works, tmp_path):
     limits = sb.Limits(memory=sb.parse_size("1G"), disk=sb.parse_size("128M"))
     box = sb.Sandbox(tmp_path / "scratch", limits, files=files, hide=(str(c),))
     try:
-        r = box.run([sys.executable, "-c", PROBE, json.dumps(targets), str(c), str(server.getsockname()[1]), str(limits.memory)],
+        r = box.run([sys.executable, "-c", PROBE, json.dumps(targets), str(c), str(server.getsockname()[1]), str(limits.memory),
+                     str(box.ipc)],
                     timeout=120)
     finally:
         server.close()
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     for key in list(targets) + ["list_course", "connect_host", "connect_internet", "write_usr", "write_venv",
-                                "memory_3x", "fill_tmp"]:
+                                "write_ipc", "memory_3x", "fill_tmp"]:
         assert out[key] != "ALLOWED", (key, out)
     assert out["memory_3x"] == "MemoryError" and out["fill_tmp"] == "OSError"
     assert out["import_dlbook"] == "ALLOWED"      # the book's library is there
@@ -356,7 +358,7 @@ def test_every_upload_is_kept_and_nothing_submitted_is_touched(graded):
         assert hashlib.sha256((c / u["stored"]).read_bytes()).hexdigest() == u["sha256"]
     s03 = sorted((u["mtime"], u["status"], u["name"]) for u in man["uploads"] if u["student"] == "s03")
     assert [x[1] for x in s03] == ["older", "chosen"] and s03[1][2] == f"Copy of {STEM}.ipynb"
-    assert [u["name"] for u in man["uploads"] if u["status"] == "unmatched"] == EXPECTED["unmatched"]
+    assert sorted(u["name"] for u in man["uploads"] if u["status"] == "unmatched") == sorted(EXPECTED["unmatched"])
     assert tree_hash(c / "submitted") == graded["before"]  # autograde read them; it changed nothing
 
 
@@ -403,15 +405,94 @@ def test_feedback_is_bilingual_and_hides_the_hidden_tests(graded):
     c = graded["course"]
     files = course.feedback(c, STEM)
     graded_ids = {sid for sid, r in graded["rows"].items() if r["status"] == "graded"}
-    assert {f.parts[-3] for f in files} == graded_ids
+    withheld = {sid for sid, w in EXPECTED["students"].items() if w.get("feedback") == "withheld"}
+    assert {f.parts[-3] for f in files} == graded_ids - withheld          # one bad file stops no one else
+    assert {w["student"] for w in files.withheld} == withheld
     solution = notebooks.read(ROOT / "solutions" / f"{STEM}.ipynb")
     secrets = [" ".join(s.split()) for s in grading.hidden_lines("\n".join(x.source for x in solution.cells))]
     for f in files:
         text = course._visible_text(f.read_text(encoding="utf-8"))
         assert "채점 결과 · Grading result" in text and "**English**" not in text
-        assert not [s for s in secrets if s in text], f
+        own = course._own_text(notebooks.read(c / "autograded" / f.parts[-3] / STEM / f"{STEM}.ipynb"))
+        assert not [s for s in secrets if s in text and s not in own], f  # a student's own line is theirs to see
     s12 = course._visible_text((c / "feedback" / "s12" / STEM / f"{STEM}.html").read_text(encoding="utf-8"))
     assert "deleted cell(s) re-added" in s12 and "지워진 셀을 다시 넣었습니다" in s12
+
+
+@pytest.fixture(scope="module")
+def feedback_done(graded):
+    files = course.feedback(graded["course"], STEM)
+    return files, {r["student"]: r for r in course.report(graded["course"], STEM)}
+
+
+@pytest.mark.parametrize("sid", sorted(s for s, w in EXPECTED["students"].items() if w.get("feedback")))
+def test_corpus_feedback(graded, feedback_done, sid):
+    want = EXPECTED["students"][sid]["feedback"]
+    files, rows = feedback_done
+    page = graded["course"] / "feedback" / sid / STEM / f"{STEM}.html"
+    if want == "withheld":
+        assert not page.exists() and sid in {w["student"] for w in files.withheld}
+        assert "feedback withheld: the HTML shows a hidden test's line" in rows[sid]["message"], rows[sid]
+        assert "피드백 보류" in rows[sid]["message_ko"]
+    else:
+        assert want in course._visible_text(page.read_text(encoding="utf-8")), (sid, want)
+
+
+def test_nothing_the_kit_writes_runs_in_a_browser(graded, feedback_done):
+    """Feedback pages carry their template's scripts only; autograded notebooks (which the formgrader
+    renders) keep no script, event handler, widget state or unsafe output."""
+    c = graded["course"]
+    baseline = set(grading.active_content((c / "feedback" / "s01" / STEM / f"{STEM}.html").read_text(encoding="utf-8"))[1])
+    for f in feedback_done[0]:
+        found, scripts = grading.active_content(f.read_text(encoding="utf-8"))
+        assert found == [] and set(scripts) <= baseline, (f, found, set(scripts) - baseline)
+    for auto in sorted((c / "autograded").glob(f"*/{STEM}/{STEM}.ipynb")):
+        nb = notebooks.read(auto)
+        assert "widgets" not in nb.metadata, auto
+        for cell in nb.cells:
+            for out in cell.get("outputs", []):
+                assert set(out.get("data", {})) <= grading.SAFE_MIMES - {"image/svg+xml"}, (auto, out)
+                html = out.get("data", {}).get("text/html", "")
+                assert grading.active_content(html) == ([], []), (auto, html)
+            if cell.cell_type == "markdown" and not cell.metadata.get("nbgrader", {}).get("locked"):
+                assert "<script" not in cell.source and "javascript:" not in cell.source, (auto, cell.source)
+    s45 = notebooks.read(c / "autograded" / "s45" / STEM / f"{STEM}.ipynb")
+    assert "PWNED-h1" in json.dumps(s45.cells, ensure_ascii=False)  # kept as inert text, not removed unseen
+
+
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def test_no_terminal_escape_reaches_the_console_the_report_or_grades_csv(graded):
+    c = graded["course"]
+    for r in course.report(c, STEM):
+        assert not CONTROL.search(r.get("message", "") + r.get("message_ko", "")), r
+    out = subprocess.run([sys.executable, "-m", "dlbook_tools", "course", "report", str(c), STEM], capture_output=True,
+                         text=True, check=True).stdout
+    assert "perceptron raised RuntimeError: boom" in out and not CONTROL.search(out.replace("\n", "")), out
+    with open(course.export(c), encoding="utf-8-sig") as fh:
+        text = fh.read()
+    assert "RuntimeError: boom" in text and not CONTROL.search(text.replace("\n", "").replace("\r", ""))
+
+
+def test_report_analyses_items_and_lists_similar_submissions(graded):
+    c = graded["course"]
+    for lang, words in (("en", ["Item analysis", "test_perceptron", "Similar submissions"]), ("ko", ["문항 분석", "비슷한 제출물"])):
+        out = subprocess.run([sys.executable, "-m", "dlbook_tools", "course", "report", str(c), STEM, "--lang", lang],
+                             capture_output=True, text=True, check=True).stdout
+        assert all(w in out for w in words), out
+    data = json.loads((c / "reports" / f"{STEM}-analysis.json").read_text(encoding="utf-8"))
+    graded_n = sum(r["status"] == "graded" for r in graded["rows"].values())
+    assert data["students"] == graded_n and sum(h["count"] for h in data["histogram"]) == graded_n
+    items = {i["id"]: i for i in data["items"]}
+    assert set(items) == {"test_perceptron", "test_nand", "test_xor", "test_leaky", "test_sigmoid"}
+    assert any("perceptron raised RuntimeError: boom" in f["message"] for f in items["test_perceptron"]["failures"])
+    for want in EXPECTED["similar"]:
+        group = next(g for g in data["similarity"]["groups"] if set(want["students"]) <= set(g["students"]))
+        assert group["students"] == want["students"] and want["identical"] in group["exact"], group
+    assert (c / "reports" / f"{STEM}-analysis.png").read_bytes()[:4] == b"\x89PNG"
+    page = (c / "reports" / f"{STEM}-analysis.html").read_text(encoding="utf-8")
+    assert grading.active_content(page) == ([], [])
 
 
 def test_export_has_a_row_with_score_or_reason_for_everyone(graded):

@@ -101,10 +101,27 @@ def _limits(args) -> dict:
     return out
 
 
+class IntermixedParser(argparse.ArgumentParser):
+    """Options and positionals in any order, as the README writes them:
+    ``course init course --roster roster.csv 05_perceptron 06_mlp`` (plain argparse binds the stems
+    right after DIR and then rejects them)."""
+
+    _inner = False
+
+    def parse_known_args(self, args=None, namespace=None):
+        if self._inner:  # parse_known_intermixed_args calls back into parse_known_args
+            return super().parse_known_args(args, namespace)
+        self._inner = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._inner = False
+
+
 def add_course_parser(sub) -> None:
     c = sub.add_parser("course", help="the instructor's kit: an nbgrader course with sandboxed autograding",
                        description="An nbgrader course made from this book, with hardened autograding (see README, Instructors).")
-    cs = c.add_subparsers(dest="action", required=True)
+    cs = c.add_subparsers(dest="action", required=True, parser_class=IntermixedParser)
 
     def limits(p):
         p.add_argument("--cell-timeout", type=int, help="seconds per cell (default 60)")
@@ -161,6 +178,14 @@ def add_course_parser(sub) -> None:
 def cmd_course(args) -> int:
     import json
 
+    from .grading import SafeStream
+
+    if not isinstance(sys.stdout, SafeStream):  # no terminal escape from a student's file name or error reaches the console
+        saved, sys.stdout = sys.stdout, SafeStream(sys.stdout)
+        try:
+            return cmd_course(args)
+        finally:
+            sys.stdout = saved
     where = Path(args.dir)
     if args.action == "init":
         students = [s for s in args.students.split(",") if s]
@@ -182,7 +207,7 @@ def cmd_course(args) -> int:
         for u in got["unmatched"]:
             print(f"  unmatched: {u['source']} — {u['reason']}")
         for p in got["problems"]:
-            print(f"  skipped: {p['source']} — {p['reason']}")
+            print(f"  not collected: {p['source']} — {p['reason']}" + (f" (shown on {p['student']}'s row)" if p.get("student") else ""))
         return 0
     if args.action == "autograde":
         rep = course.autograde(where, args.stem, students=args.student or None, jobs=args.jobs, limits=_limits(args),
@@ -193,6 +218,8 @@ def cmd_course(args) -> int:
     if args.action == "feedback":
         files = course.feedback(where, args.stem)
         print(f"{len(files)} feedback file(s) under {where / 'feedback'}")
+        for w in files.withheld:
+            print(f"  withheld: {w['student']} — {w['reason']}")
         return 0
     if args.action == "export":
         print(f"grades written to {course.export(where, args.to)}")
@@ -200,11 +227,16 @@ def cmd_course(args) -> int:
     if args.action == "report":
         rows = course.report(where, args.stem)
         print(json.dumps(rows, ensure_ascii=False, indent=1) if args.json else course.format_report(rows, args.lang))
+        from .review import analysis, format_analysis
+
+        found = analysis(where, args.stem, rows)  # item analysis, chart, similarity: written to DIR/reports/
+        if not args.json:
+            print(format_analysis(found, args.lang))
         return 0
     return 2
 
 
-def main(argv=None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dlbook-tools", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("book", help="build the HTML book")
@@ -219,7 +251,11 @@ def main(argv=None) -> int:
     x.add_argument("stems", nargs="*")
     add_course_parser(sub)
     sub.add_parser("check")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
 
     if args.cmd == "book":
         from .book import build

