@@ -12,7 +12,7 @@ fi
 python -m pip install -q --upgrade pip
 
 # PyTorch: keep one that is already there (Colab, a CUDA install); otherwise put a CPU build in
-# first, so that the range `torch>=2.2` in pyproject.toml does not pull a multi-GB CUDA build.
+# first, so that the range `torch>=2.2.2` in pyproject.toml does not pull a multi-GB CUDA build.
 if ! python -c "import torch" 2>/dev/null; then
   python -m pip install -q "torch==2.13.0" 2>/dev/null \
     || python -m pip install -q torch --index-url https://download.pytorch.org/whl/cpu

@@ -3,6 +3,8 @@ from collections import Counter
 
 import pytest
 
+pytest.importorskip("yaml", reason="the book's tooling (pip install -e '.[book]')")
+
 from dlbook_tools import config, glossary, notebooks
 
 ROOT = config.ROOT
