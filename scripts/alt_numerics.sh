@@ -6,4 +6,7 @@
 # CI runs the English edition this way and the Korean one under the defaults (scripts/test.sh).
 set -euo pipefail
 export ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=AVX2 MKL_CBWR=COMPATIBLE OMP_NUM_THREADS=2
+# Not numerics but speed: waiting OpenMP threads sleep instead of spinning. With pytest-xdist's workers
+# sharing the cores, one kernel's spinning threads starved the other's (chapter 14: 262 s instead of 90 s).
+export OMP_WAIT_POLICY=PASSIVE
 exec "$@"

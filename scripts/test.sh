@@ -17,9 +17,9 @@ echo "[test.sh] book built after ${SECONDS}s"
 # (scripts/alt_numerics.sh): both must reproduce the stored checked outputs.
 status=0
 OMP_NUM_THREADS=1 DLBOOK_REQUIRE_BROWSER=1 DLBOOK_REQUIRE_SANDBOX=1 python -m pytest tests chapters/ko solutions --nbval-lax \
-  -p no:cacheprovider -n auto --dist loadfile "$@" || status=$?
+  -p no:cacheprovider -n auto --dist loadfile --durations=15 "$@" || status=$?
 echo "[test.sh] tests, Korean edition and solutions done after ${SECONDS}s"
-bash scripts/alt_numerics.sh python -m pytest chapters/en --nbval-lax -p no:cacheprovider -n auto --dist loadfile "$@" \
+bash scripts/alt_numerics.sh python -m pytest chapters/en --nbval-lax -p no:cacheprovider -n auto --dist loadfile --durations=15 "$@" \
   || status=$?
 echo "[test.sh] English edition done after ${SECONDS}s (status $status)"
 exit "$status"

@@ -1,5 +1,6 @@
 """The two editions stay in step: same pages, identical code, current headers and footers."""
 import copy
+import os
 
 import nbformat
 import pytest
@@ -76,6 +77,36 @@ def test_editions_share_one_execution_cache_key(tmp_path):
     for path in KO:
         hashes = {cache.create_hashed_notebook(notebooks.read(p))[1] for p in (path, notebooks.counterpart(path, "en"))}
         assert len(hashes) == 1, f"{path.stem}: the editions would execute separately"
+
+
+def test_the_cache_primed_in_parallel_serves_the_build_and_the_other_edition(tmp_path):
+    """`dlbook-tools book` executes the notebooks several at a time first; the build must then find
+    each one by the key it computes itself (the other edition's copy too), and a failing notebook is
+    reported, not cached (the build runs it again and fails with jupyter-book's own error)."""
+    from jupyter_cache import get_cache
+
+    from dlbook_tools import book
+
+    def write(name, *sources, caption="x"):
+        cells = [nbformat.v4.new_markdown_cell(caption)] + [nbformat.v4.new_code_cell(s) for s in sources]
+        nb = nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+        nbformat.write(nb, tmp_path / name)
+        return tmp_path / name
+
+    good = [write("a.ipynb", "import os\nprint(os.environ['OMP_NUM_THREADS'])"), write("b.ipynb", "print(6 * 7)")]
+    bad = write("c.ipynb", "raise ValueError('broken on purpose')")
+    other_edition = write("b_en.ipynb", "print(6 * 7)", caption="the same code, another language")
+    failed = book.prime_cache(good + [bad], tmp_path / "cache", jobs=2)
+    assert failed == [str(bad)]
+    cache = get_cache(str(tmp_path / "cache"))
+    for path in good + [other_edition]:
+        _, merged = cache.merge_match_into_notebook(nbformat.read(path, as_version=4))
+        assert merged.cells[1].outputs, path.name
+    _, a = cache.merge_match_into_notebook(nbformat.read(good[0], as_version=4))
+    assert a.cells[1].outputs[0]["text"].strip() == os.environ.get("OMP_NUM_THREADS", str(max(1, len(os.sched_getaffinity(0)) // 2)))
+    with pytest.raises(KeyError):
+        cache.match_cache_notebook(nbformat.read(bad, as_version=4))
+    assert book.prime_cache(good, tmp_path / "cache") == []  # nothing left to execute
 
 
 def test_sync_refuses_a_cell_that_changed_kind():

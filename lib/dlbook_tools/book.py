@@ -3,6 +3,8 @@ plus a landing page at ``_build/html/index.html`` where a reader picks a languag
 
 Both editions share one jupyter-cache whose key covers only code cells and the
 kernelspec, so a chapter's code runs once per build although two editions show it.
+Before the editions are built, the notebooks the cache lacks are executed several at a
+time (:func:`prime_cache`); jupyter-book itself would run them one after another.
 Warnings are errors (``-W -n --keep-going``) and a notebook that fails to execute
 fails the build.
 """
@@ -15,6 +17,9 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 
 import yaml
@@ -90,6 +95,84 @@ def build_edition(edition, *, jupyterhub_url: str | None = None, mathjax_path: s
     return work / "_build" / "html"
 
 
+def _execute_notebook(path: str, timeout: int) -> tuple[str, float, str | None]:
+    """Run one notebook in its folder (in a worker process); return (executed JSON, seconds, error)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    start = time.perf_counter()
+    try:
+        NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                       resources={"metadata": {"path": str(Path(path).parent)}}).execute()
+    except Exception as exc:  # reported here; jupyter-book runs the notebook again and fails the build
+        return "", time.perf_counter() - start, f"{type(exc).__name__}: {str(exc)[-2000:]}"
+    return nbformat.writes(nb), time.perf_counter() - start, None
+
+
+def notebooks_of(edition) -> list[Path]:
+    """The edition's notebooks, in the order of the table of contents."""
+    stems = [c.get("file") for part in toc_for(edition).get("parts", []) for c in part.get("chapters", [])]
+    return [p for p in (edition.source / f"{s}.ipynb" for s in stems if s) if p.exists()]
+
+
+def prime_cache(paths: list[Path], cache_dir: Path = CACHE, jobs: int | None = None) -> list[str]:
+    """Execute the notebooks that the jupyter-cache at ``cache_dir`` lacks, ``jobs`` at a time.
+
+    Each kernel gets ``OMP_NUM_THREADS`` = cores // jobs (at least 1), so the cores are shared, not
+    oversubscribed. The cache is keyed as the build keys it (code and tags), so the other edition
+    and the build itself only read it. Returns the notebooks that failed: the build runs those
+    again and reports their error in its usual way.
+    """
+    import nbformat
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    from .sphinx_ext import _share_cache_between_editions
+
+    _share_cache_between_editions()
+    cache = get_cache(str(cache_dir))
+    todo = []
+    for path in paths:
+        try:
+            cache.match_cache_notebook(nbformat.read(path, as_version=4))
+        except KeyError:
+            todo.append(Path(path))
+    if not todo:
+        return []
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    jobs = max(1, min(jobs or cores, len(todo)))
+    env = {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS") or str(max(1, cores // jobs))}
+    timeout = int(book_config()["execute"].get("timeout", 300))
+    print(f"executing {len(todo)} notebook(s), {jobs} at a time (OMP_NUM_THREADS={env['OMP_NUM_THREADS']})", flush=True)
+    failed = []
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)  # inherited by the workers and their kernels
+    try:
+        # longest first (by file size, a fair proxy) so that the last worker is not left alone with one
+        todo.sort(key=lambda p: -p.stat().st_size)
+        with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
+            futures = {pool.submit(_execute_notebook, str(p), timeout): p for p in todo}
+            for future, path in futures.items():
+                text, seconds, error = future.result()
+                name = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+                if error:
+                    print(f"  {name}: failed after {seconds:.0f} s: {error}", flush=True)
+                    failed.append(str(name))
+                    continue
+                cache.cache_notebook_bundle(
+                    CacheBundleIn(nbformat.reads(text, as_version=4), str(path), data={"execution_seconds": seconds}),
+                    check_validity=False, overwrite=True)
+                print(f"  {name}: {seconds:.0f} s", flush=True)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return failed
+
+
 def landing_page() -> str:
     """A bilingual page that lets the reader choose an edition (the default first)."""
     cards = "\n".join(
@@ -130,6 +213,7 @@ def build(*, jupyterhub_url: str | None = None) -> Path:
     """Build every edition and the landing page; return ``_build/html``."""
     HTML.mkdir(parents=True, exist_ok=True)
     mathjax_path = vendor_mathjax()
+    prime_cache(notebooks_of(editions()[0]))
     for edition in editions():
         built = build_edition(edition, jupyterhub_url=jupyterhub_url, mathjax_path=mathjax_path)
         target = HTML / edition.code

@@ -98,14 +98,20 @@ def init_course(course: Path, stems: list[str] | None = None, *, students=(), ro
     s.setdefault("sandbox", True)
     save_settings(course, s)
     (course / "nbgrader_config.py").write_text(nbgrader_config(), encoding="utf-8")
-    for stem in stems or exercise_stems(root):
+    stems = list(stems or exercise_stems(root))
+    for stem in stems:
         src = root / "solutions" / f"{stem}.ipynb"
         if not src.exists():
             raise FileNotFoundError(f"no exercise {stem!r}: expected {src}; choose from {exercise_stems(root)}")
         dest = course / "source" / stem
         dest.mkdir(parents=True, exist_ok=True)
         shutil.copy2(src, dest / f"{stem}.ipynb")
-        nbgrader(course, "generate_assignment", stem, "--force")
+    # nbgrader takes seconds to start: when these are all the course's exercises, one run makes them all
+    if len(stems) > 1 and set(stems) == {d.name for d in (course / "source").iterdir() if d.is_dir()}:
+        nbgrader(course, "generate_assignment", "*", "--force")
+    else:
+        for stem in stems:
+            nbgrader(course, "generate_assignment", stem, "--force")
     rows = [{"id": s_} for s_ in students]
     if roster:
         rows += intake.read_roster(Path(roster))
@@ -119,19 +125,18 @@ def init_course(course: Path, stems: list[str] | None = None, *, students=(), ro
     return course
 
 
-def generated_exercise(stem: str, root: Path = ROOT) -> str:
-    """The student version of ``solutions/<stem>.ipynb``, as nbgrader generates it."""
+def generated_exercises(stems: list[str], root: Path = ROOT) -> dict[str, str]:
+    """The student version of each ``solutions/<stem>.ipynb``, as nbgrader generates it."""
     with tempfile.TemporaryDirectory() as tmp:
-        course = init_course(Path(tmp), [stem], root=root)
-        nb = notebooks.read(course / "release" / stem / f"{stem}.ipynb")
-        return notebooks.nbformat.writes(nb) + "\n"
+        course = init_course(Path(tmp), stems, root=root)
+        return {stem: notebooks.nbformat.writes(notebooks.read(course / "release" / stem / f"{stem}.ipynb")) + "\n"
+                for stem in stems}
 
 
 def generate_exercises(stems: list[str] | None = None, *, check: bool = False, root: Path = ROOT) -> list[str]:
     """Write ``exercises/<stem>.ipynb`` for each solution; with ``check``, only report stale ones."""
     stale = []
-    for stem in stems or exercise_stems(root):
-        text = generated_exercise(stem, root)
+    for stem, text in generated_exercises(list(stems or exercise_stems(root)), root).items():
         target = root / "exercises" / f"{stem}.ipynb"
         if not target.exists() or target.read_text(encoding="utf-8") != text:
             stale.append(stem)
