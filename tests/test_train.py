@@ -1,3 +1,4 @@
+import inspect
 import math
 import random
 
@@ -223,6 +224,38 @@ def test_early_stopping_restores_the_best_epoch():
     assert all(torch.equal(v, snapshots[best - 1][k]) for k, v in model.state_dict().items())
 
 
+def test_resuming_a_run_that_stopped_early_trains_nothing_and_gives_the_best_weights(tmp_path):
+    ckpt = tmp_path / "run.pt"
+    train_loader = DataLoader(data(), batch_size=16, shuffle=True)
+    val_loader = DataLoader(data(flip=True), batch_size=16)
+    model, opt, _ = setup(lr=0.05, scheduler=False)
+    kw = dict(loss_fn=nn.CrossEntropyLoss(), epochs=20, val_loader=val_loader, early_stopping=2, device="cpu", seed=0,
+              checkpoint=ckpt)
+    h = fit(model, train_loader, optimizer=opt, **kw)
+    assert h.stopped_early
+    other, opt2, _ = setup(lr=0.05, scheduler=False, model_seed=99)
+    calls = []
+    again = fit(other, train_loader, optimizer=opt2, resume=True, callbacks=[lambda *a: calls.append(a)], **kw)
+    assert again.as_dict() == h.as_dict() and again.global_step == h.global_step and calls == []
+    assert same_weights(other, model)  # the best epoch's, not the last epoch's
+
+
+def test_tensorboard_continues_across_a_resume(tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    ckpt, tb = tmp_path / "run.pt", tmp_path / "tb"
+    kw = dict(loss_fn=nn.CrossEntropyLoss(), device="cpu", seed=0, checkpoint=ckpt, tensorboard=tb)
+    train_loader, val_loader = loaders()
+    model, opt, _ = setup(scheduler=False)
+    fit(model, train_loader, optimizer=opt, epochs=2, val_loader=val_loader, **kw)
+    model, opt, _ = setup(scheduler=False)
+    h = fit(model, train_loader, optimizer=opt, epochs=3, val_loader=val_loader, resume=True, **kw)
+    events = EventAccumulator(str(tb)).Reload()
+    assert [e.step for e in events.Scalars("loss/train")] == [4, 8, 12]
+    assert [e.step for e in events.Scalars("loss/train_step")] == list(range(1, 13))
+    assert [e.value for e in events.Scalars("loss/train_step")] == pytest.approx(h.step_loss, rel=1e-6)
+
+
 def test_callbacks_can_stop_and_the_scheduler_can_step_every_batch():
     train_loader, _ = loaders()
     model = make_model()
@@ -302,6 +335,19 @@ def test_tensorboard_scalars_and_histograms(tmp_path):
     assert [e.value for e in events.Scalars("loss/val")] == pytest.approx(h["val_loss"], rel=1e-6)
     assert [e.step for e in events.Scalars("loss/train")] == [4, 8]
     assert "weights/0.weight" in tags["histograms"] and "grads/3.bias" in tags["histograms"]
+
+
+def test_fit_keeps_its_signature():
+    """The chapters' notebooks call fit with these keywords; renaming one, or a new default, breaks them."""
+    params = inspect.signature(fit).parameters
+    assert list(params)[:2] == ["model", "train_loader"]
+    assert all(p.kind is p.POSITIONAL_OR_KEYWORD for p in list(params.values())[:2])
+    assert {name: p.default for name, p in list(params.items())[2:]} == {
+        "loss_fn": inspect.Parameter.empty, "optimizer": inspect.Parameter.empty, "epochs": inspect.Parameter.empty,
+        "val_loader": None, "metrics": None, "device": None, "checkpoint": None, "resume": False,
+        "tensorboard": None, "progress": True, "seed": None, "nan_guard": True, "scheduler": None,
+        "scheduler_interval": "epoch", "grad_clip": None, "early_stopping": None, "callbacks": ()}
+    assert all(p.kind is p.KEYWORD_ONLY for p in list(params.values())[2:])
 
 
 # ---------------------------------------------------------------- evaluate, predict, accuracy

@@ -1,5 +1,7 @@
 """The book's training loop for ``torch.nn.Module``s: ``fit``, ``evaluate``, ``predict``.
 
+Taught in chapter 08 (08_pytorch); used in chapters 09–12, 14.
+
 One loop serves every chapter from 08 on. Per epoch, for each mini-batch
 ``(inputs, targets)``::
 
@@ -34,6 +36,8 @@ import math
 import os
 import random
 import sys
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping
 
@@ -354,6 +358,8 @@ def _loader_generators(loader) -> list[torch.Generator]:
 
 
 def _rng_state(loaders) -> dict:
+    """Every random state the loop draws from, for a checkpoint: PyTorch's CPU, CUDA and MPS generators,
+    Python's, NumPy's (as plain lists) and, per loader, its own generators' states (uint8 tensors)."""
     name, keys, pos, has_gauss, cached = np.random.get_state()
     return {
         "torch": torch.get_rng_state(),
@@ -366,6 +372,7 @@ def _rng_state(loaders) -> dict:
 
 
 def _set_rng_state(state: Mapping, loaders, path) -> None:
+    """Put back the random states :func:`_rng_state` saved (``path`` only names the checkpoint in errors)."""
     torch.set_rng_state(state["torch"])
     if state["cuda"] and torch.cuda.is_available() and len(state["cuda"]) == torch.cuda.device_count():
         torch.cuda.set_rng_state_all(state["cuda"])
@@ -390,6 +397,8 @@ def _tuples(x):
 
 
 def _seed_all(seed: int, loaders) -> None:
+    """Seed Python's, NumPy's and PyTorch's global generators with ``seed``, and each loader's own
+    generators with seeds derived from it (different per loader and generator)."""
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
@@ -503,6 +512,8 @@ def _summary_writer(logdir, purge_step):
 
 
 def _log_epoch(writer, row: Mapping[str, float], model: nn.Module, step: int) -> None:
+    """An epoch's row as TensorBoard scalars (``train_loss`` → ``loss/train``), and histograms of the
+    weights and gradients, all at global step ``step``."""
     for key, value in row.items():
         if key == "epoch":
             continue
@@ -515,6 +526,69 @@ def _log_epoch(writer, row: Mapping[str, float], model: nn.Module, step: int) ->
         writer.add_histogram(f"weights/{name}", p.detach(), step)
         if p.grad is not None:
             writer.add_histogram(f"grads/{name}", p.grad.detach(), step)
+
+
+def _epoch_line(row: Mapping[str, float], epochs: int) -> str:
+    """``epoch 2/5  train_loss 0.1234  val_loss …``: an epoch's row as one line."""
+    values = "  ".join(f"{k} {v:.4f}" for k, v in row.items() if k not in ("epoch", "lr"))
+    return f"epoch {row['epoch']}/{epochs}  {values}"
+
+
+class _Log:
+    """What fit shows as it trains, each part only when asked for.
+
+    With ``progress`` (and only when :func:`_interactive`): a tqdm bar per epoch on stderr,
+    counting batches with the running mean loss, and an :func:`_epoch_line` per epoch on
+    stdout. With ``tensorboard`` (a log directory): every step's loss and, per epoch, the
+    row and weight/gradient histograms (:func:`_log_epoch`). ``resumed_at``, a resumed run's
+    global step, keeps the events up to that step and drops those an interrupted run wrote
+    after it (they are written again). Use as ``with _Log(…) as log``: the writer is closed
+    on the way out, even when training fails.
+    """
+
+    def __init__(self, tensorboard, progress: bool, epochs: int, resumed_at: int | None):
+        purge_step = resumed_at + 1 if resumed_at is not None else None
+        self.writer = _summary_writer(tensorboard, purge_step) if tensorboard is not None else None
+        self.show = bool(progress) and _interactive()
+        self.epochs = epochs
+        self.bar = None
+
+    def __enter__(self) -> _Log:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+    @contextmanager
+    def epoch_bar(self, epoch: int, loader):
+        """The bar over ``loader``'s batches while epoch ``epoch`` trains (nothing when not shown)."""
+        if self.show:
+            from tqdm.auto import tqdm
+
+            total = len(loader) if hasattr(loader, "__len__") else None
+            self.bar = tqdm(total=total, desc=f"epoch {epoch}/{self.epochs}", unit="batch", leave=False)
+        try:
+            yield
+        finally:
+            if self.bar is not None:
+                self.bar.close()
+                self.bar = None
+
+    def step(self, loss: float, mean_loss: float, global_step: int) -> None:
+        """After each update: the step's loss to TensorBoard, the epoch's mean loss so far on the bar."""
+        if self.writer is not None:
+            self.writer.add_scalar("loss/train_step", loss, global_step)
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix(loss=f"{mean_loss:.4f}", refresh=False)
+
+    def epoch(self, row: Mapping[str, float], model: nn.Module, global_step: int) -> None:
+        """After each epoch: its row and histograms to TensorBoard, its line to stdout."""
+        if self.writer is not None:
+            _log_epoch(self.writer, row, model, global_step)
+        if self.show:
+            print(_epoch_line(row, self.epochs))
 
 
 # ---------------------------------------------------------------- the loop
@@ -591,126 +665,168 @@ def fit(model: nn.Module, train_loader, *, loss_fn: Callable, optimizer: torch.o
     epochs, metrics, device, seed, grad_clip, early_stopping, callbacks = _check_fit_arguments(
         model, train_loader, loss_fn, optimizer, epochs, val_loader, metrics, device, checkpoint, resume, seed,
         scheduler, scheduler_interval, grad_clip, early_stopping, callbacks)
-    plateau = isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
+    setup = _TrainSetup(loss_fn, optimizer, metrics, device, nan_guard, grad_clip,
+                        step_scheduler=scheduler if scheduler_interval == "step" else None)
     loaders = [train_loader] + ([val_loader] if val_loader is not None else [])
-
-    # ---- state: fresh, or from the checkpoint
     model.to(device)
     if seed is not None:
         _seed_all(seed, loaders)
-    history, start_epoch, best_state = History(), 0, None
+    ckpt = _Checkpoint(checkpoint, model, optimizer, scheduler, loaders) if checkpoint is not None else None
+    history, done, stopper = History(), 0, _EarlyStopping(early_stopping)
     resumed = bool(resume and Path(checkpoint).is_file())
     if resumed:
-        state = load_checkpoint(checkpoint, model, optimizer, scheduler)
-        history, start_epoch = state["history"], state["epoch"]
-        best_state = state.get("best_state")
-        _set_rng_state(state["rng"], loaders, checkpoint)
-        if history.stopped_early:
-            _restore_best(model, best_state)
+        history, done, stopper.best = ckpt.load()  # and every random state, as it was after epoch `done`
+        if history.stopped_early:  # that run is over: nothing is left to train
+            stopper.restore(model)
             return history
 
-    writer = _summary_writer(tensorboard, history.global_step if resumed else None) \
-        if tensorboard is not None else None
-    show = bool(progress) and _interactive()
-    try:
-        for epoch in range(start_epoch + 1, epochs + 1):
-            lr = optimizer.param_groups[0]["lr"]
-            row = {"epoch": epoch}
-            row.update(_train_epoch(model, train_loader, loss_fn, optimizer, metrics, device, history, epoch,
-                                    epochs, nan_guard, grad_clip, scheduler if scheduler_interval == "step" else None,
-                                    writer, show))
+    with _Log(tensorboard, progress, epochs, resumed_at=history.global_step if resumed else None) as log:
+        for epoch in range(done + 1, epochs + 1):
+            lr = optimizer.param_groups[0]["lr"]  # read before a per-step scheduler changes it
+            row = {"epoch": epoch, **_train_epoch(model, train_loader, setup, history, epoch, log)}
             if val_loader is not None:
                 val = evaluate(model, val_loader, loss_fn, metrics, device)
                 row.update({f"val_{k}": v for k, v in val.items()})
             row["lr"] = lr
             history.append(row)
-            if scheduler is not None and scheduler_interval == "epoch":
-                if plateau:
-                    scheduler.step(row.get("val_loss", row["train_loss"]))
-                else:
-                    scheduler.step()
-            if early_stopping is not None:
-                if history.best_epoch("val_loss") == epoch:
-                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-                history.stopped_early = epoch - history.best_epoch("val_loss") >= early_stopping
-            if writer is not None:
-                _log_epoch(writer, row, model, history.global_step)
-            if checkpoint is not None:
-                save_checkpoint(checkpoint, model, optimizer, epoch=epoch, global_step=history.global_step,
-                                history=history, scheduler=scheduler,
-                                extra={"rng": _rng_state(loaders), "best_state": best_state})
-            if show:
-                print(_epoch_line(row, epochs))
-            stop = [bool(cb(history, model)) for cb in callbacks]
+            if scheduler_interval == "epoch":
+                _step_scheduler(scheduler, row)
+            stopper.update(epoch, history, model)
+            if ckpt is not None:
+                ckpt.save(epoch, history, stopper.best)
+            log.epoch(row, model, history.global_step)
+            stop = [bool(cb(history, model)) for cb in callbacks]  # a list, not any(): every callback runs
             if history.stopped_early or any(stop):
                 break
-    finally:
-        if writer is not None:
-            writer.close()
     if early_stopping is not None:
-        _restore_best(model, best_state)
+        stopper.restore(model)
     return history
 
 
-def _restore_best(model: nn.Module, best_state) -> None:
-    if best_state is not None:
-        model.load_state_dict(best_state)
+def _train_epoch(model: nn.Module, loader, setup: _TrainSetup, history: History, epoch: int,
+                 log: _Log) -> dict[str, float]:
+    """One pass over ``loader``, one update per batch; returns ``{"train_loss": …, "train_<metric>": …}``.
 
-
-def _epoch_line(row: Mapping[str, float], epochs: int) -> str:
-    values = "  ".join(f"{k} {v:.4f}" for k, v in row.items() if k not in ("epoch", "lr"))
-    return f"epoch {row['epoch']}/{epochs}  {values}"
-
-
-def _train_epoch(model, loader, loss_fn, optimizer, metrics, device, history: History, epoch: int, epochs: int,
-                 nan_guard: bool, grad_clip, step_scheduler, writer, show: bool) -> dict[str, float]:
-    """One pass over ``loader``; returns the epoch's mean training loss and metrics."""
+    Each batch is ``(inputs, targets)`` with N samples (``targets`` of shape (N, …)); the
+    returned values are means over the epoch's batches weighted by N, measured on each
+    batch as it is trained on. Every step's loss is appended to ``history.step_loss`` and
+    ``history.global_step`` counts the updates.
+    """
     model.train()
-    totals = dict.fromkeys(["loss", *metrics], 0.0)
+    totals = dict.fromkeys(["loss", *setup.metrics], 0.0)
     count = 0
-    bar = None
-    if show:
-        from tqdm.auto import tqdm
-
-        total = len(loader) if hasattr(loader, "__len__") else None
-        bar = tqdm(total=total, desc=f"epoch {epoch}/{epochs}", unit="batch", leave=False)
-    try:
+    with log.epoch_bar(epoch, loader):
         for step, batch in enumerate(loader, start=1):
-            inputs, targets, n = _split(batch, device)
+            inputs, targets, n = _split(batch, setup.device)
             output = _forward(model, inputs)
-            loss = _scalar_loss(loss_fn(output, targets), f"at epoch {epoch}, step {step}")
+            loss = _scalar_loss(setup.loss_fn(output, targets), f"at epoch {epoch}, step {step}")
             value = loss.item()
-            if nan_guard and not math.isfinite(value):
-                raise FloatingPointError(
-                    f"the training loss is {value} at epoch {epoch}, step {step} "
-                    f"(global step {history.global_step + 1}); training stopped before this update. "
-                    "Usual causes: a learning rate that is too high, log(0) or a division by 0 in the loss, "
-                    "or NaN/inf in the inputs. nan_guard=False trains on regardless.")
-            optimizer.zero_grad(set_to_none=True)
+            if setup.nan_guard:
+                _check_finite(value, epoch, step, history.global_step + 1)
+            setup.optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            if grad_clip is not None:
-                nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-            optimizer.step()
-            if step_scheduler is not None:
-                step_scheduler.step()
+            if setup.grad_clip is not None:
+                nn.utils.clip_grad_norm_(model.parameters(), setup.grad_clip)
+            setup.optimizer.step()
+            if setup.step_scheduler is not None:
+                setup.step_scheduler.step()
             history.global_step += 1
             history.step_loss.append(value)
             totals["loss"] += value * n
             with torch.no_grad():
-                for name, fn in metrics.items():
+                for name, fn in setup.metrics.items():
                     totals[name] += float(fn(output.detach(), targets)) * n
             count += n
-            if writer is not None:
-                writer.add_scalar("loss/train_step", value, history.global_step)
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(loss=f"{totals['loss'] / count:.4f}", refresh=False)
-    finally:
-        if bar is not None:
-            bar.close()
+            log.step(value, totals["loss"] / count, history.global_step)
     if count == 0:
         raise ValueError("train_loader yielded no batches")
     return {f"train_{k}": v / count for k, v in totals.items()}
+
+
+# ---------------------------------------------------------------- the loop's helpers
+@dataclass
+class _TrainSetup:
+    """What every training step uses: fit's checked loss, optimizer, metrics, device and per-step options.
+
+    ``step_scheduler`` is the scheduler when it steps after every update (``scheduler_interval="step"``),
+    else None.
+    """
+    loss_fn: Callable
+    optimizer: torch.optim.Optimizer
+    metrics: dict[str, Callable]
+    device: torch.device
+    nan_guard: bool
+    grad_clip: float | None
+    step_scheduler: object | None
+
+
+def _check_finite(loss: float, epoch: int, step: int, global_step: int) -> None:
+    """The NaN guard: raise ``FloatingPointError`` naming the step if the loss (a float) is NaN or ±inf."""
+    if not math.isfinite(loss):
+        raise FloatingPointError(
+            f"the training loss is {loss} at epoch {epoch}, step {step} "
+            f"(global step {global_step}); training stopped before this update. "
+            "Usual causes: a learning rate that is too high, log(0) or a division by 0 in the loss, "
+            "or NaN/inf in the inputs. nan_guard=False trains on regardless.")
+
+
+def _step_scheduler(scheduler, row: Mapping[str, float]) -> None:
+    """The end-of-epoch scheduler step (none without a scheduler). ``ReduceLROnPlateau`` is given the
+    epoch's ``val_loss`` from ``row``, or its ``train_loss`` when there is no validation."""
+    if scheduler is None:
+        return
+    if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+        scheduler.step(row.get("val_loss", row["train_loss"]))
+    else:
+        scheduler.step()
+
+
+class _EarlyStopping:
+    """Early stopping on ``val_loss`` with a patience (an int, or None for no early stopping).
+
+    ``update`` keeps a copy of the weights of the best epoch so far in ``best`` (a state
+    dict, name → tensor) and sets ``history.stopped_early`` once ``patience`` epochs have
+    passed without a better one. With ``patience=None`` it only carries ``best`` along (a
+    resumed run's, into the next checkpoint).
+    """
+
+    def __init__(self, patience: int | None, best: dict[str, torch.Tensor] | None = None):
+        self.patience, self.best = patience, best
+
+    def update(self, epoch: int, history: History, model: nn.Module) -> None:
+        if self.patience is None:
+            return
+        if history.best_epoch("val_loss") == epoch:
+            self.best = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        history.stopped_early = epoch - history.best_epoch("val_loss") >= self.patience
+
+    def restore(self, model: nn.Module) -> None:
+        """Give ``model`` the weights of the best epoch, if a copy was kept."""
+        if self.best is not None:
+            model.load_state_dict(self.best)
+
+
+class _Checkpoint:
+    """fit's checkpoint file: all it takes to continue a run exactly as if never interrupted.
+
+    ``save`` writes (atomically) the model, optimizer and scheduler states, the last finished
+    epoch, the history, the best epoch's weights and every random state the loop draws
+    from: the global generators and each loader's own (:func:`_rng_state`). ``load`` puts
+    them all back and returns ``(history, epoch, best)``.
+    """
+
+    def __init__(self, path, model: nn.Module, optimizer, scheduler, loaders: list):
+        self.path, self.model, self.optimizer, self.scheduler, self.loaders = path, model, optimizer, scheduler, loaders
+
+    def save(self, epoch: int, history: History, best: dict | None) -> None:
+        save_checkpoint(self.path, self.model, self.optimizer, epoch=epoch, global_step=history.global_step,
+                        history=history, scheduler=self.scheduler,
+                        extra={"rng": _rng_state(self.loaders), "best_state": best})
+
+    def load(self) -> tuple[History, int, dict | None]:
+        state = load_checkpoint(self.path, self.model, self.optimizer, self.scheduler)
+        _set_rng_state(state["rng"], self.loaders, self.path)
+        return state["history"], state["epoch"], state.get("best_state")
 
 
 # ---------------------------------------------------------------- plots
