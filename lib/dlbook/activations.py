@@ -1,5 +1,7 @@
 """Activation functions and their derivatives, written from the formulas.
 
+Taught in chapter 05 (05_perceptron).
+
 Every function takes a tensor of any shape (or something ``torch.as_tensor``
 accepts) and returns a tensor of the same shape on the same device; ``*_grad``
 returns the elementwise derivative dφ/dx. They are checked against
@@ -234,7 +236,7 @@ ACTIVATIONS: dict[str, Activation] = {
         Activation("prelu", prelu, prelu_grad, r"\max(\alpha x, x),\ \alpha\ \text{learned}", alpha=0.25,
                    properties=dict(zero_centred=False, monotonic=True, smooth=False, saturates=False)),
         Activation("elu", elu, elu_grad, r"\begin{cases}x & x>0\\ \alpha(e^{x}-1) & x\le 0\end{cases}", alpha=1.0,
-                   properties=dict(zero_centred=False, monotonic=True, smooth=True, saturates=False)),
+                   properties=dict(zero_centred=True, monotonic=True, smooth=True, saturates=True)),
     ]
 }
 

@@ -1,5 +1,7 @@
 """k-nearest neighbours: the class most common among the k training points closest to a query.
 
+Taught in chapter 18 (18_knn).
+
 Nothing is learned: ``fit`` stores the training set, and ``predict`` computes all query-to-training
 distances in batches (one matrix product: ‖a − b‖² = ‖a‖² − 2a·b + ‖b‖²), takes the k smallest with
 ``topk`` and counts votes — on whatever device the training tensors live (CPU or GPU).
@@ -9,8 +11,8 @@ index"): the neighbour at rank r (1 = nearest) counts 1/r, so near neighbours ou
 
 Ties are explicit. A vote is *tied* when two or more classes share the top score. ``predict`` then
 returns the tied class whose member comes first in the ranking (the nearest neighbour among the tied
-classes) — the same as shrinking k until the tie disappears, and independent of how the classes are
-numbered. ``predict_with_ties`` returns that label together with a boolean mask marking every tied
+classes), independent of how the classes are numbered — but not the same as shrinking k until the
+tie disappears (k = 4 with neighbours ranked B, A, A, B gives B; k = 3 gives A). ``predict_with_ties`` returns that label together with a boolean mask marking every tied
 query, and ``decision_grid`` reports tied grid points as −1 (the grey "undecided" area of the plots).
 (scikit-learn breaks the same ties towards the smallest label instead, so the two agree everywhere
 except at ties.) Rank scores are compared with a tolerance of 1e-9 in float64 — on the training data's
