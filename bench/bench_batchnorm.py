@@ -6,7 +6,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from common import Row, seconds_per_call
-
 from dlbook.batchnorm import BatchNorm1d, BatchNorm2d, batchnorm_backward, batchnorm_forward
 
 

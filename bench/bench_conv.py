@@ -9,7 +9,6 @@ import torch
 import torch.nn.functional as F
 
 from common import Row, seconds_per_call
-
 from dlbook import conv
 
 # (label, N, C, H, K, F, stride, padding): layers of the book's networks

@@ -4,7 +4,6 @@ from __future__ import annotations
 import torch
 
 from common import Row, seconds_per_call
-
 from dlbook import optim as O
 
 SHAPES = [(1024, 784), (1024,), (1024, 1024), (1024,), (1024, 1024), (1024,), (10, 1024), (10,)]

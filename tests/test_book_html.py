@@ -8,7 +8,6 @@ import http.server
 import json
 import os
 import re
-import shutil
 import threading
 from pathlib import Path
 
@@ -79,7 +78,7 @@ def test_page_renders_math_images_and_no_tracebacks(server, page, lang, stem):
     failed = open_page(page, f"{server}/{lang}/{stem}.html")
     assert failed == [], f"broken local requests: {failed}"
     assert page.get_attribute("html", "lang") == lang
-    article = page.locator("article.bd-article")
+    assert page.locator("article.bd-article").count() == 1, "no article: the checks below would see an empty page"
     if stem in CHAPTERS:
         page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=60000)
         page.evaluate("MathJax.startup.promise")

@@ -144,8 +144,8 @@ def test_the_lms_part_of_the_path_names_the_owner(source, owner):
     (f"{MOODLE['s01']}/seojun.lee@school.example.ipynb", ["s01", "s02"]),        # B's e-mail in A's Moodle folder
     (f"{MOODLE['s01']}/Seojun Lee - {STEM}.ipynb", ["s01", "s02"]),              # B's full name
     (f"{MOODLE['s01']}/homework.zip!s02_{STEM}.ipynb", ["s01", "s02"]),          # B's id inside A's zip
-    (f"s01_1001_777_seojun.lee@school.example.ipynb", ["s01", "s02"]),           # behind A's Canvas prefix
-    (f"s01_1001_777_Seojun Lee.ipynb", ["s01", "s02"]),
+    ("s01_1001_777_seojun.lee@school.example.ipynb", ["s01", "s02"]),           # behind A's Canvas prefix
+    ("s01_1001_777_Seojun Lee.ipynb", ["s01", "s02"]),
     (f"s01+{STEM}+2026-03-02 09:00:00 UTC/s02_{STEM}.ipynb", ["s01", "s02"]),    # inside A's exchange folder
     (f"s01_s02_{STEM}.ipynb", ["s01", "s02"]),                                   # no LMS part, two students named
 ])

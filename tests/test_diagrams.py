@@ -1,12 +1,12 @@
 import matplotlib
 
 matplotlib.use("Agg")
-import pytest  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.patches import Circle, FancyBboxPatch  # noqa: E402
+import pytest
+from matplotlib.figure import Figure
+from matplotlib.patches import Circle, FancyBboxPatch
 
-from dlbook.autograd import Value, trace  # noqa: E402
-from dlbook.diagrams import draw_graph, draw_network  # noqa: E402
+from dlbook.autograd import Value, trace
+from dlbook.diagrams import draw_graph, draw_network
 
 
 def test_network_draws_every_unit_and_edge():

@@ -73,9 +73,9 @@ def solved(stem, replace=None):
     return exercise
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    stem = "05_perceptron"
+@pytest.fixture(scope="module", params=["05_perceptron"])  # the stem in the test ids: `-k 05_perceptron`
+def graded(request, tmp_path_factory):
+    stem = request.param
     where = tmp_path_factory.mktemp("course")
     submissions = {
         "full": solved(stem),

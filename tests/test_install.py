@@ -62,8 +62,8 @@ def test_colab_header_install_keeps_what_colab_has(tmp_path):
                     f"{done.stderr.strip()[-500:]}")
     site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
                                capture_output=True, text=True, check=True).stdout.strip())
-    for name, version in COLAB.items():
-        _fake_installed(site, name, version)
+    for name, colab_version in COLAB.items():
+        _fake_installed(site, name, colab_version)
 
     # the header cell's requirement, with this checkout in place of the git URL
     requirement, report = f"dlbook @ {ROOT.as_uri()}", tmp_path / "report.json"

@@ -17,7 +17,7 @@ def test_gate_truth_tables(gate, outputs):
 
 
 def test_xor_from_two_layers_of_gates():
-    xor = lambda x: P.AND(torch.stack([P.NAND(x), P.OR(x)], dim=1))
+    xor = lambda x: P.AND(torch.stack([P.NAND(x), P.OR(x)], dim=1))  # noqa: E731
     assert [row[2] for row in P.truth_table(xor)] == [0, 1, 1, 0]
 
 

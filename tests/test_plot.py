@@ -3,11 +3,12 @@ import warnings
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
+import matplotlib.pyplot as plt
+import pytest
+from matplotlib import font_manager
 
-from dlbook import activations as A, plot, widgets  # noqa: E402
+from dlbook import activations as A
+from dlbook import plot, widgets
 
 
 def test_korean_text_and_math_ticks_render_without_missing_glyphs():

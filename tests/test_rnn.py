@@ -244,8 +244,8 @@ def test_gradient_norms_through_time_matches_a_manual_jacobian_product():
 
 
 def test_vanishing_gradients_rnn_vs_lstm_with_open_forget_gate():
-    g = lambda: torch.Generator().manual_seed(0)
-    probe = lambda cell: rnn.gradient_norms_through_time(cell, 40, batch_size=8, generator=g())
+    g = lambda: torch.Generator().manual_seed(0)  # noqa: E731
+    probe = lambda cell: rnn.gradient_norms_through_time(cell, 40, batch_size=8, generator=g())  # noqa: E731
     vanilla = probe(rnn.RNNCell(4, 16, generator=g()))
     lstm = probe(rnn.LSTMCell(4, 16, forget_bias=3.0, generator=g()))
     chrono = probe(rnn.LSTMCell(4, 16, chrono=40, generator=g()))
@@ -314,7 +314,7 @@ def test_generate_on_any_device_samples_as_on_the_cpu(device):
     vocab = CharVocab("hello world")
     cpu = rnn.CharLanguageModel(len(vocab), 16, cell="lstm", generator=torch.Generator().manual_seed(0))
     model = copy.deepcopy(cpu).to(device)
-    g = lambda: torch.Generator().manual_seed(3)  # a CPU generator works for a model on any device
+    g = lambda: torch.Generator().manual_seed(3)  # noqa: E731 — a CPU generator works for a model on any device
     assert model.generate("he", 10, generator=g(), vocab=vocab) == cpu.generate("he", 10, generator=g(), vocab=vocab)
     out = model.generate([0, 1], 4)
     assert out.device.type == "cpu" and out.shape == (6,)

@@ -41,7 +41,7 @@ def test_seed_everything_repeats_all_generators():
 
 def test_unknown_submodule_is_a_clear_attribute_error():
     with pytest.raises(AttributeError, match="no attribute or submodule 'nonexistent'"):
-        dlbook.nonexistent
+        dlbook.nonexistent  # noqa: B018 — the attribute access is the test
 
 
 # ---------------------------------------------------------------- float64 and devices

@@ -7,7 +7,7 @@ import pytest
 
 pytest.importorskip("sphinx", reason="the book's tooling (pip install -e '.[book]')")
 
-from dlbook_tools.search_ko import SearchKorean, _JS, stem
+from dlbook_tools.search_ko import _JS, SearchKorean, stem
 
 WORDS = ["텐서를", "텐서", "신경망에서는", "퍼셉트론은", "경계를", "결정", "길이를", "길이", "ReLU를", "relu", "가", "합성곱으로"]
 

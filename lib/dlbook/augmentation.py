@@ -1,5 +1,7 @@
 """Data augmentation for batches of images ``(N, C, H, W)``: flips, random crops and noise.
 
+Taught in chapter 11 (11_regularization).
+
 Each transformation comes twice:
 
 * a function that transforms a batch, every image with its own random draw

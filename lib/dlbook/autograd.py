@@ -1,5 +1,7 @@
 """A scalar automatic-differentiation engine, after Karpathy's *micrograd*.
 
+Taught in chapter 07 (07_backpropagation).
+
 A :class:`Value` wraps one number. Every arithmetic operation returns a new Value that
 remembers its inputs and a small closure, ``_backward``, that applies the chain rule
 for that one operation: it multiplies the output's gradient by the *local* gradient

@@ -1,5 +1,7 @@
 """Batch normalisation from scratch, with the backward pass derived by hand.
 
+Taught in chapter 09 (09_initialization).
+
 For a mini-batch of m values of one feature (or one channel, in a CNN):
 
     μ = (1/m) Σ xᵢ            σ² = (1/m) Σ (xᵢ − μ)²      (biased: divide by m)

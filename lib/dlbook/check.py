@@ -1,5 +1,8 @@
 """Checks used by the exercises' test cells: every failure explains itself in Korean and English.
 
+Not taught in a chapter: the test cells of every chapter's exercises use it to explain a failure;
+used in chapters 01–18.
+
 A student's function may raise, return the wrong type or the wrong shape; each case
 becomes an ``AssertionError`` whose message says what was expected and what came
 back, so the visible tests teach and the autograder records a clean failure.

@@ -1,5 +1,7 @@
 """Convolution and pooling written from the formulas (im2col), forward and backward.
 
+Taught in chapter 13 (13_convolution); used in chapters 14, 15.
+
 Shapes follow PyTorch: images are ``(N, C, H, W)`` (batch, channels = depth, height, width) and a
 bank of K filters is ``W: (K, C, FH, FW)`` with biases ``b: (K,)``. Every filter spans the whole
 input depth (``W.shape[1] == C``); K filters give an output of depth K.
@@ -210,7 +212,7 @@ def col2im(cols, input_shape, kernel_size, stride=1, padding=0, *, method: str =
     kernel = _pair(kernel_size, "kernel_size", 1)
     stride = _pair(stride, "stride", 1)
     padding = _padding(padding, kernel, stride)
-    (FH, FW), (SH, SW), (ph, pw) = kernel, stride, padding
+    (FH, FW), (ph, pw) = kernel, padding
     OH, OW = _out_size(H, W, kernel, stride, padding)
     if tuple(cols.shape) != (N, C * FH * FW, OH * OW):
         raise ValueError(

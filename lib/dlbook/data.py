@@ -1,5 +1,8 @@
 """Data sets for the book: bundled ones that work offline, toy generators, splitting and batching.
 
+Not taught in a chapter: it supplies the data sets that the chapters experiment on; used in chapters
+01–04, 06–16, 18.
+
 Everything here returns PyTorch tensors: inputs ``x`` as floating point (the
 default dtype unless ``dtype`` is given), class labels ``y`` as ``int64``.
 

@@ -1,5 +1,7 @@
 """Diagrams drawn with matplotlib alone: a layered network and a computational graph.
 
+Taught in chapter 06 (06_mlp); used in chapter 07.
+
 ``draw_network([3, 3, 1])`` draws the units of a multilayer perceptron in columns, with the
 bias units (+1) and, if asked, one highlighted weight Θᵢⱼ⁽ˡ⁾ — the weight *to* unit i of
 layer l + 1 *from* unit j of layer l. ``draw_graph(value)`` draws the computational graph

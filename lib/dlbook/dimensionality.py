@@ -1,5 +1,7 @@
 """The curse of dimensionality, measured (chapter 01).
 
+Taught in chapter 01 (01_why_deep_learning); used in chapter 18.
+
 Two ways to see why high-dimensional inputs are hard for methods that rely on nearby examples:
 
 * ``grid_cells(d, per_axis)``: covering the unit cube with a grid of ``per_axis`` cells per axis

@@ -1,5 +1,7 @@
 """Hand-made features: what classical machine learning asks of people (chapter 01).
 
+Taught in chapter 01 (01_why_deep_learning); used in chapter 11.
+
 Counting inputs
     ``pixel_features(h, w, channels)`` — a raw image is h·w·channels numbers (283×354 → 100,182;
     in RGB 300,546). ``polynomial_feature_count(d, degree)`` — the monomials of degree 1…degree

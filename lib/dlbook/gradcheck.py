@@ -1,5 +1,7 @@
 """Numerical gradients by central differences, and the gradient check.
 
+Taught in chapter 07 (07_backpropagation).
+
 ∂J/∂θᵢ ≈ (J(θ + h eᵢ) − J(θ − h eᵢ)) / 2h
 
 The error of this estimate is O(h²), so with h = 1e-5 in float64 it agrees with the

@@ -1,5 +1,7 @@
 """Weight initialisation: zeros, small/large Gaussians, Xavier (Glorot) and He (Kaiming).
 
+Taught in chapter 09 (09_initialization); used in chapter 12.
+
 Every initialiser takes either a tensor, which it fills **in place** and returns
 (like ``torch.nn.init``), or a shape, for which it returns a new tensor. Random
 ones take a ``generator`` so the numbers a chapter prints are reproducible.

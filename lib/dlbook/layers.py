@@ -1,5 +1,7 @@
 """Layers with a hand-written backward pass, in the style of *Deep Learning from Scratch*.
 
+Taught in chapter 07 (07_backpropagation).
+
 Each layer is a small class with ``forward(x)`` and ``backward(dout)``:
 
 * ``forward`` computes the output and keeps what the backward pass will need;

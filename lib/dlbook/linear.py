@@ -1,5 +1,7 @@
 """Linear models trained by hand-written gradient descent (chapters 03–04).
 
+Taught in chapter 03 (03_linear_regression); used in chapters 01, 04.
+
 Hypothesis H(x) = x·W + b with x: (m, D), W: (D,), b a scalar (a 1-D x of
 shape (m,) is one feature, and W may then be a scalar).
 

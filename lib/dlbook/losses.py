@@ -1,5 +1,7 @@
 """Loss functions written from their formulas, with their gradients.
 
+Taught in chapter 04 (04_logistic_regression).
+
 The loss table of chapter 04, for a score z = f(x) and a target:
 
 =========================  ====================================  ==========================

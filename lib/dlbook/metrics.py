@@ -1,5 +1,7 @@
 """Metrics: how we judge a model (the loss is what it optimises; the metric is what we report).
 
+Taught in chapter 03 (03_linear_regression); used in chapters 04, 14.
+
 Arguments follow scikit-learn's order — ``(y_true, y_pred)`` — and every
 metric returns a Python float (``confusion_matrix`` a tensor), matching
 ``sklearn.metrics`` (checked in ``tests/test_metrics.py``).

@@ -1,5 +1,7 @@
 """Multilayer perceptrons of any width and depth, built from :mod:`dlbook.layers`.
 
+Taught in chapter 06 (06_mlp).
+
 ``MLP([D, H₁, …, H_L, C])`` is the network of chapter 6: an input layer of D units, L hidden
 layers, an output layer of C units. For a batch ``x`` of shape (N, D), forward propagation is
 
@@ -25,8 +27,7 @@ from typing import Sequence
 import torch
 
 from . import layers as L
-from ._checks import (as_float_tensor, check_dtype_on_device, check_ndim, check_number, check_positive_int,
-                      fraction_true)
+from ._checks import as_float_tensor, check_dtype_on_device, check_ndim, check_number, check_positive_int, fraction_true
 from .runtime import float64_device
 
 __all__ = ["MLP", "fit_mlp"]

@@ -1,5 +1,7 @@
 """Convolutional networks from LeNet-5 to DenseNet, built as ``nn.Module``\\ s.
 
+Taught in chapter 14 (14_cnn_mnist); used in chapters 01, 08, 12, 15.
+
 Images are ``(N, C, H, W)``; every model returns logits ``(N, num_classes)``. Each takes
 ``num_classes`` and ``in_channels``, and ends in adaptive pooling, so the ImageNet networks also run
 on 32×32 or 28×28 inputs (``small_input=True`` swaps the ImageNet stem — a strided 7×7 or 11×11

@@ -1,5 +1,7 @@
 """Small networks built from scratch out of :mod:`dlbook.layers`: the two-layer net and XOR.
 
+Taught in chapter 06 (06_mlp); used in chapters 01, 07.
+
 ``TwoLayerNet`` follows *Deep Learning from Scratch*: Affine → activation → Affine →
 softmax-with-loss, parameters in a dict ``params`` (W1, b1, W2, b2), and two ways to
 get the gradient of the loss — ``numerical_gradient`` (central differences, two
@@ -18,8 +20,7 @@ from typing import Callable
 import torch
 
 from . import layers as L
-from ._checks import (as_float_tensor, check_dtype_on_device, check_ndim, check_number, check_positive_int,
-                      fraction_true)
+from ._checks import as_float_tensor, check_dtype_on_device, check_ndim, check_number, check_positive_int, fraction_true
 from .gradcheck import numerical_gradient as _numerical_gradient
 
 __all__ = ["TwoLayerNet", "xor_data", "xor_gate", "xor_network", "train_xor", "plot_decision_regions"]

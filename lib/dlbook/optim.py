@@ -1,5 +1,7 @@
 """Optimisers from scratch, each matched step by step to ``torch.optim``.
 
+Taught in chapter 10 (10_optimization); used in chapter 08.
+
 Every optimiser updates parameters θ from their gradients g = ∇θ L:
 
 =============  ===========================================================

@@ -1,5 +1,7 @@
 """Rosenblatt's perceptron (1957) and the logic gates it can and cannot compute.
 
+Taught in chapter 05 (05_perceptron).
+
 y = 1 if w·x − θ > 0 else 0, with θ the threshold (equivalently a bias b = −θ).
 """
 from __future__ import annotations

@@ -1,5 +1,8 @@
 """Plotting set-up and the figures of the early chapters.
 
+Not taught in a chapter: the set-up cell of every chapter and exercise calls its setup(); used in
+chapters 01–18.
+
 ``setup()`` makes matplotlib draw Korean text with NanumGothic, a font that ships
 inside the ``koreanize-matplotlib`` wheel, so labels never turn into boxes —
 on a CI machine, in JupyterLab and in Colab alike. The font files are registered

@@ -1,5 +1,7 @@
 """Preprocessing before training: zero-centring, PCA and whitening, and mean subtraction for images.
 
+Taught in chapter 09 (09_initialization).
+
 For data in rows, x: (N, D), the usual steps are
 
 ==================  =====================================  ===============================

@@ -1,5 +1,7 @@
 """Regularisation: dropout, DropConnect, L1/L2 penalties, early stopping, Polyak averaging.
 
+Taught in chapter 11 (11_regularization); used in chapter 12.
+
 **Which p?** Throughout this module (as in PyTorch) ``p`` is the **drop** probability:
 each unit is zeroed with probability p and kept with probability q = 1 − p. Some
 lectures (and the original dropout paper) write p for the **keep** probability; their

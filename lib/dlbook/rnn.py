@@ -1,5 +1,7 @@
 """Recurrent networks written from their equations: vanilla RNN, LSTM and GRU.
 
+Taught in chapter 16 (16_rnn); used in chapter 17.
+
 One time step of each cell, with x: (N, I) the input, h: (N, H) the hidden state
 (``[h, x]`` is the concatenation the lectures write)::
 

@@ -1,4 +1,7 @@
-"""Where code runs and how it is seeded: the same call on CPU, CUDA or Apple MPS."""
+"""Where code runs and how it is seeded: the same call on CPU, CUDA or Apple MPS.
+
+Taught in chapter 02 (02_tensors); used in chapters 01, 03–18.
+"""
 from __future__ import annotations
 
 import os

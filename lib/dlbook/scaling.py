@@ -1,5 +1,7 @@
 """Feature scaling: min-max scaling and standardisation, fitted on the training data only.
 
+Taught in chapter 08 (08_pytorch).
+
 Features measured on very different scales (a wine's hue near 1, its proline near 1,000)
 stretch the loss surface into a long narrow valley, and push sigmoid and tanh units into
 saturation; gradient descent then crawls. Two common fixes, applied per feature j

@@ -1,5 +1,7 @@
 """Hyperparameter search: grid and random search, log-uniform sampling, k-fold cross-validation.
 
+Taught in chapter 12 (12_babysitting).
+
 Random search beats grid search when only a few hyperparameters matter: a 3×3 grid
 tries just 3 values of each, 9 random trials try 9. Rates such as the learning rate
 or weight decay are searched on a **log** scale (10⁻⁵ … 10⁻¹ equally likely per

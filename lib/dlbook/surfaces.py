@@ -1,5 +1,7 @@
 """2-D test surfaces for watching optimisers move, and the tools to race and plot them.
 
+Taught in chapter 10 (10_optimization).
+
 Each :class:`Surface` is a function f(x, y) with its minimiser(s), a suggested start
 and plot limits. They are small but show the classic failure modes:
 

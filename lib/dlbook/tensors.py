@@ -1,5 +1,7 @@
 """Shapes of tensors, worked out before any number is computed (chapter 02).
 
+Taught in chapter 02 (02_tensors).
+
 * ``matmul_shape(a, b)`` — the shape of ``a @ b`` from the two shapes alone, with PyTorch's
   rules: (n, k) @ (k, m) → (n, m); a 1-D operand is a vector (its dimension is dropped from the
   result); leading "batch" dimensions broadcast. When the inner dimensions differ it raises a

@@ -1,5 +1,7 @@
 """Sequences as tensors: a character vocabulary, sliding windows, a small corpus and a memory task.
 
+Taught in chapter 16 (16_rnn); used in chapter 17.
+
 * :class:`CharVocab` maps characters ↔ ids (sorted by code point, so it is the same every run).
 * :func:`sliding_windows` cuts a series into (window → next ``horizon`` values) pairs with
   ``Tensor.unfold`` — the inputs of a many-to-one forecaster (sunspots).

@@ -1,5 +1,7 @@
 """Interactive explorers for Jupyter and Colab, each with a static twin for the HTML book.
 
+Taught in chapter 05 (05_perceptron).
+
 A widget needs a live kernel; the published HTML has none. Every explorer here
 therefore comes with a ``*_snapshot`` function drawing what the controls do at a
 few settings, which the chapter shows as an ordinary figure.
@@ -20,7 +22,7 @@ def activation_explorer(name: str = "leaky_relu", alpha: float | None = None, x_
     A.get(name)  # validates the starting choice
     choice = W.Dropdown(options=list(A.ACTIVATIONS), value=name, description="φ")
     alpha_slider = W.FloatSlider(value=alpha if alpha is not None else (A.get(name).alpha or 0.1),
-                                 min=0.0, max=0.99, step=0.01, description="α", continuous_update=False)
+                                 min=0.0, max=2.0, step=0.01, description="α", continuous_update=False)
     span = W.FloatRangeSlider(value=x_range, min=-10.0, max=10.0, step=0.5, description="x", continuous_update=False)
 
     def draw(name, alpha, span):

@@ -7,11 +7,13 @@
   dlbook-tools exercises [--check] [STEM]   generate exercises/ from solutions/ with nbgrader
   dlbook-tools course init|release|collect|autograde|feedback|export|report …
                                             the instructor's kit (nbgrader course, sandboxed grading)
-  dlbook-tools check                        editions in step, headers and exercises current
+  dlbook-tools check                        editions in step, headers current, ruff clean
 """
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import subprocess
 import sys
 from pathlib import Path
 
@@ -85,6 +87,19 @@ def problems(root: Path = ROOT) -> list[str]:
         if notebooks.stamp(notebooks.read(path), lang, path.stem, root):
             found.append(f"{path.relative_to(root)}: header/footer not current (run `dlbook-tools header`)")
     return found
+
+
+def lint_problems(root: Path = ROOT, paths: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """ruff's findings, one line each: ``python -m ruff check`` run in ``root`` over ``paths`` (default:
+    what ``[tool.ruff]`` in pyproject.toml includes — the Python under lib, tests, bench and scripts)."""
+    if importlib.util.find_spec("ruff") is None:
+        return ['ruff is not installed: pip install -e ".[test]"']
+    done = subprocess.run([sys.executable, "-m", "ruff", "check", "--output-format", "concise", "--no-fix",
+                           *map(str, paths)], cwd=root, capture_output=True, text=True)
+    if done.returncode == 0:
+        return []
+    lines = [ln for ln in done.stdout.splitlines() if ln.strip() and not ln.startswith(("Found ", "[*] "))]
+    return [f"ruff: {ln}" for ln in lines] or [f"ruff failed ({done.returncode}): {done.stderr.strip()[-2000:]}"]
 
 
 # --------------------------------------------------------------------------- course (instructor's kit)
@@ -274,7 +289,7 @@ def main(argv=None) -> int:
     if args.cmd == "course":
         return cmd_course(args)
     if args.cmd == "check":
-        found = problems()
+        found = problems() + lint_problems()
         print("\n".join(found) or "all in step")
         return 1 if found else 0
     return 2

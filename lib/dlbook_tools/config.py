@@ -2,12 +2,42 @@
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+MARKERS = ("_config.yml", "_toc.yml")  # what makes a folder a checkout of the book
+
+
+def is_checkout(folder: Path) -> bool:
+    return all((folder / m).is_file() for m in MARKERS)
+
+
+def find_root(cwd: Path | None = None, env: dict | None = None) -> Path:
+    """The checkout the tools act on.
+
+    ``$DLBOOK_ROOT`` if set; else the nearest folder at or above the current directory that holds
+    ``_config.yml`` and ``_toc.yml`` (so a checkout's tools act on that checkout, whichever
+    environment they were installed into); else the checkout the tools were installed from
+    (``pip install -e ./tools``), so that the course kit also works from an instructor's home folder.
+    """
+    env = os.environ if env is None else env
+    if env.get("DLBOOK_ROOT"):
+        root = Path(env["DLBOOK_ROOT"]).expanduser().resolve()
+        if not is_checkout(root):
+            raise RuntimeError(f"DLBOOK_ROOT={env['DLBOOK_ROOT']} is not a checkout of the book: "
+                               f"expected {' and '.join(MARKERS)} there")
+        return root
+    here = (cwd or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if is_checkout(folder):
+            return folder
+    return Path(__file__).resolve().parents[2]
+
+
+ROOT = find_root()
 
 
 @dataclass(frozen=True)
@@ -24,6 +54,9 @@ class Edition:
 
 @functools.lru_cache
 def book_config(root: Path = ROOT) -> dict:
+    if not is_checkout(root):
+        raise RuntimeError(f"{root} is not a checkout of the book (no {' or '.join(MARKERS)}): run dlbook-tools "
+                           "inside a clone of the repository, or set DLBOOK_ROOT to one")
     return yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
 
 

@@ -26,12 +26,23 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from . import intake, notebooks
+from . import intake, notebooks, review
 from . import sandbox as sb
 from .config import ROOT
-from . import review
-from .grading import (INTAKE, META, REPLAY_ENV, SETTINGS, event_text, load_settings, nbgrader_config,
-                      neutralize_notebook, safe_text, secret_lines, squash, visible_text)
+from .grading import (
+    INTAKE,
+    META,
+    REPLAY_ENV,
+    SETTINGS,
+    event_text,
+    load_settings,
+    nbgrader_config,
+    neutralize_notebook,
+    safe_text,
+    secret_lines,
+    squash,
+    visible_text,
+)
 
 WORK = "autograde_work"   # per-assignment scratch of the last `course autograde` (inside the course)
 REPORTS = "reports"
@@ -402,7 +413,7 @@ class Worker:
         import threading
 
         env = {k: v for k, v in os.environ.items() if k != REPLAY_ENV}
-        self.log = open(self.work / "logs" / f"worker-{self.slot}.log", "ab")  # noqa: SIM115
+        self.log = open(self.work / "logs" / f"worker-{self.slot}.log", "ab")  # closed in close()
         self.proc = subprocess.Popen([sys.executable, "-m", "dlbook_tools.grading", "serve"], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=self.log, cwd=self.work, env=env,
                                      start_new_session=True, text=True, bufsize=1)
@@ -570,7 +581,7 @@ def autograde(course: Path, stem: str, student: str | None = None, *, students: 
             _stage(folder, sid, stem, released, work, e)
         except intake.Refused as r:
             e.update(status="refused", reason=r.as_dict())
-        except Exception as err:  # noqa: BLE001 — one submission the kit cannot handle must not stop the batch
+        except Exception as err:  # one submission the kit cannot handle must not stop the batch
             shutil.rmtree(work / "staged" / sid, ignore_errors=True)
             e.update(status="refused", reason=_unexpected(err))
 
@@ -840,7 +851,7 @@ def check_feedback(course: Path, stem: str, log=None) -> FeedbackFiles:
             own = _own_text(notebooks.read(auto)) if auto.is_file() else ""
             text = visible_text(f.read_text(encoding="utf-8", errors="replace"))
             leaked = [x for x in secrets if x in text and x not in own]
-        except Exception as err:  # noqa: BLE001 — one unreadable file is withheld, never stops the others
+        except Exception as err:  # one unreadable file is withheld, never stops the others
             leaked = [f"(the file could not be checked: {type(err).__name__}: {err})"]
         if leaked:
             keep = course / WORK / stem / "feedback-withheld" / sid / f.name

@@ -84,7 +84,7 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
             obj.setdefault("nbformat_minor", 4)
             obj.setdefault("metadata", {})
             nb = nbformat.from_dict(obj)
-    except Exception as err:  # noqa: BLE001
+    except Exception as err:  # whatever fails to parse is not a notebook
         raise Refused("not-a-notebook", f"노트북 형식을 읽을 수 없습니다: {err}", f"cannot read the notebook: {err}") from None
     return nb
 
@@ -562,7 +562,7 @@ def _iter_folder(src: Path, folder: Path):
                 continue
             try:
                 yield from _read_file(p, name, folder)
-            except Exception as err:  # noqa: BLE001 — one unreadable file is its upload's problem
+            except Exception as err:  # one unreadable file is its upload's problem
                 yield _unreadable(name, err)
 
 
@@ -645,7 +645,7 @@ def _iter_zip(zf: zipfile.ZipFile, prefix: str, folder: Path, depth: int):
         except TooLarge as err:
             yield _too_large(source, err.args[0])
             continue
-        except Exception as err:  # noqa: BLE001 — a corrupt member (bad CRC, truncated stream, bad method)
+        except Exception as err:  # a corrupt member (bad CRC, truncated stream, bad method)
             yield _unreadable(source, err, "member")
             continue
         if source.lower().endswith(".zip"):
@@ -725,7 +725,7 @@ def named_in(text: str, roster: list[dict], by: list[str] = ()) -> list[tuple[st
                     spans.setdefault(r["id"], []).append((i, i + n, " ".join(k)))
     out = []
     for sid, mine in spans.items():
-        def inside(s):
+        def inside(s, sid=sid):  # bound now: B023
             return any(o != sid and a <= s[0] and s[1] <= b and b - a > s[1] - s[0]
                        for o, theirs in spans.items() for a, b, _ in theirs)
         kept = [s for s in mine if not inside(s)]

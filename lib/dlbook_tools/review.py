@@ -380,7 +380,7 @@ def similarity(answers: dict[str, dict[str, str]], stub: dict[str, str], referen
             k = norm[s][i]
             if k != stub_key[i] and (ref_key is None or k != ref_key[i]) and len(k.split()) >= min_tokens:
                 by.setdefault(k, []).append(s)
-        for k, members in by.items():
+        for members in by.values():
             if len(members) > 1 and tuple(members) not in in_whole:
                 cells.append({"cell": g, "students": members,
                               "kind": "identical" if len({exact[s][i] for s in members}) == 1 else "normalised"})

@@ -95,7 +95,7 @@ def unavailable() -> str | None:
     with tempfile.TemporaryDirectory(prefix="dlbook-probe-") as tmp:
         try:
             r = Sandbox(Path(tmp), Limits(notebook_timeout=30)).run([sys.executable, "-c", "print('ok')"], timeout=60)
-        except Exception as err:  # noqa: BLE001
+        except Exception as err:  # any failure to start means no sandbox here
             return f"bubblewrap failed to start: {err}"
         if r.returncode != 0 or r.stdout.strip() != "ok":
             return f"bubblewrap failed to start (exit {r.returncode}): {r.stderr.strip()[-500:]}"
@@ -297,7 +297,7 @@ def kernel_manager(sandbox: Sandbox, log_path: Path | None = None):
             kw["cwd"] = str(sandbox.scratch)
             kw["stdin"] = subprocess.DEVNULL
             kw["stdout"] = subprocess.DEVNULL
-            kw["stderr"] = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115
+            kw["stderr"] = open(log_path, "wb") if log_path else subprocess.DEVNULL  # closed below
             kw["env"] = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
             try:
                 return await super()._async_launch_kernel(kernel_cmd, **kw)
