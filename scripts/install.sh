@@ -17,7 +17,7 @@ if ! python -c "import torch" 2>/dev/null; then
   python -m pip install -q "torch==2.13.0" 2>/dev/null \
     || python -m pip install -q torch --index-url https://download.pytorch.org/whl/cpu
 fi
-python -m pip install -q -e ".[data,book,course,test]"
+python -m pip install -q -e ".[data,test]" -e ./tools   # the library, then the tools (tools/pyproject.toml)
 
 # Debian packages, as root only: Chromium for the browser tests (never a browser download);
 # bubblewrap, the sandbox every submission is graded in; PostgreSQL, for the gradebook test of the

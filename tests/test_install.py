@@ -11,6 +11,7 @@ koreanize-matplotlib and setuptools (skipped, with the reason, where none answer
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import venv
@@ -92,3 +93,37 @@ def test_requirements_admit_colab_versions():
             assert req.specifier.contains(colab[name]), f"{line!r} refuses Colab's {name} {colab[name]}"
         else:
             assert name in NOT_IN_COLAB, f"{name} is neither in Colab nor in NOT_IN_COLAB"
+
+
+def test_the_readers_wheel_holds_the_library_only(tmp_path):
+    """`pip install dlbook` (Colab's header cell) installs no tools: they are tools/'s own distribution."""
+    import zipfile
+
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                           "-w", str(tmp_path), str(ROOT)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    (wheel,) = tmp_path.glob("dlbook-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    packages = {n.split("/", 1)[0] for n in names if not n.split("/", 1)[0].endswith(".dist-info")}
+    assert packages == {"dlbook"}, f"the reader's wheel holds {sorted(packages)}"
+    assert not any(n.endswith("entry_points.txt") for n in names), "the reader's wheel installs a console script"
+
+
+def test_the_tools_act_on_the_checkout_they_are_run_in(tmp_path):
+    """Run inside a checkout (any folder below one), the tools act on it, whichever environment holds
+    them; DLBOOK_ROOT overrides; outside any checkout they fall back to the checkout they came from."""
+    from dlbook_tools import config
+
+    other = tmp_path / "other-checkout"
+    (other / "chapters" / "ko").mkdir(parents=True)
+    for marker in config.MARKERS:
+        (other / marker).write_text("", encoding="utf-8")
+    assert config.find_root(other / "chapters" / "ko", env={}) == other.resolve()
+    assert config.find_root(tmp_path, env={"DLBOOK_ROOT": str(other)}) == other.resolve()
+    with pytest.raises(RuntimeError, match="not a checkout of the book"):
+        config.find_root(other, env={"DLBOOK_ROOT": str(tmp_path)})
+    assert config.find_root(tmp_path, env={}) == Path(config.__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if k != "DLBOOK_ROOT"}
+    done = subprocess.run([sys.executable, "-c", "from dlbook_tools import config; print(config.ROOT)"],
+                          cwd=other / "chapters", env=env, capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == str(other.resolve()), done.stderr

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 from . import course, notebooks
-from .config import ROOT, default_edition, editions
+from .config import ROOT, default_edition, editions, is_checkout
 
 
 def _edition_of(path: Path) -> str:
@@ -271,6 +272,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    if is_checkout(ROOT):  # the processes the tools start (grading workers, the book build) act on the same checkout
+        os.environ.setdefault("DLBOOK_ROOT", str(ROOT))
 
     if args.cmd == "book":
         from .book import build

@@ -109,9 +109,15 @@ def _python_roots() -> list[str]:
 
     The path is asked of a clean interpreter (``-I``: no PYTHONPATH, no user site, no current
     directory) run from ``/``, which is what the kernel gets too (its environment is cleared);
-    the grader's own working directory never ends up in the sandbox.
+    the grader's own working directory never ends up in the sandbox. Packages an editable install
+    maps by an import hook rather than a path entry (``pip install -e ./tools``) add the folder
+    that holds them.
     """
-    r = subprocess.run([sys.executable, "-I", "-c", "import sys, json; print(json.dumps(sys.path))"],
+    ask = ("import sys, json, importlib.util as u; "
+           "specs = [u.find_spec(m) for m in ('dlbook', 'dlbook_tools')]; "
+           "print(json.dumps(sys.path + [s.submodule_search_locations[0].rsplit('/', 1)[0] for s in specs "
+           "if s and s.submodule_search_locations]))")
+    r = subprocess.run([sys.executable, "-I", "-c", ask],
                        capture_output=True, text=True, cwd="/", env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
                        timeout=120, check=True)
     cands = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,

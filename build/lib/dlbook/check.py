@@ -1,0 +1,74 @@
+"""Checks used by the exercises' test cells: every failure explains itself in Korean and English.
+
+Not taught in a chapter: the test cells of every chapter's exercises use it to explain a failure;
+used in chapters 01–18.
+
+A student's function may raise, return the wrong type or the wrong shape; each case
+becomes an ``AssertionError`` whose message says what was expected and what came
+back, so the visible tests teach and the autograder records a clean failure.
+"""
+from __future__ import annotations
+
+import torch
+
+
+class ExerciseFailure(AssertionError):
+    """A failed exercise check, with the message in both languages."""
+
+    def __init__(self, ko: str, en: str):
+        self.ko, self.en = ko, en
+        super().__init__(f"\n[한국어] {ko}\n[English] {en}")
+
+
+def expect(condition: bool, ko: str, en: str) -> None:
+    """Fail with the bilingual message unless ``condition`` holds."""
+    if not condition:
+        raise ExerciseFailure(ko, en)
+
+
+def call(fn, *args, name: str | None = None, **kwargs):
+    """Call a student's function; turn 'not implemented yet' and crashes into clear failures."""
+    name = name or getattr(fn, "__name__", "function")
+    if not callable(fn):
+        raise ExerciseFailure(f"{name}은(는) 함수여야 합니다. 받은 값: {type(fn).__name__}",
+                              f"{name} must be a function; got {type(fn).__name__}")
+    try:
+        return fn(*args, **kwargs)
+    except NotImplementedError:
+        raise ExerciseFailure(f"{name}을(를) 아직 구현하지 않았습니다. `raise NotImplementedError()`를 지우고 코드를 작성하세요.",
+                              f"{name} is not implemented yet: replace `raise NotImplementedError()` with your code.") from None
+    except ExerciseFailure:
+        raise
+    except Exception as err:  # any crash in student code is a failed check, not a grading error
+        raise ExerciseFailure(f"{name} 실행 중 오류가 났습니다: {type(err).__name__}: {err}",
+                              f"{name} raised {type(err).__name__}: {err}") from err
+
+
+def expect_tensor(value, name: str, shape=None) -> torch.Tensor:
+    """``value`` must be a tensor (of ``shape``, if given)."""
+    expect(isinstance(value, torch.Tensor),
+           f"{name}은(는) torch.Tensor여야 합니다. 받은 값의 종류: {type(value).__name__}",
+           f"{name} must be a torch.Tensor; got {type(value).__name__}")
+    if shape is not None:
+        expect(tuple(value.shape) == tuple(shape),
+               f"{name}의 형상(shape)이 {tuple(shape)}이어야 하는데 {tuple(value.shape)}입니다.",
+               f"{name} must have shape {tuple(shape)}; got {tuple(value.shape)}")
+    return value
+
+
+def expect_close(actual, expected, name: str, *, atol: float = 1e-6, rtol: float = 1e-5) -> None:
+    """``actual`` must be a tensor of ``expected``'s shape with values close to it."""
+    expected = torch.as_tensor(expected)
+    actual = expect_tensor(actual, name, expected.shape)
+    a = actual.detach().to("cpu", torch.float64)
+    e = expected.detach().to("cpu", torch.float64)
+    close = torch.isclose(a, e, atol=atol, rtol=rtol, equal_nan=False)
+    if not bool(close.all()):
+        idx = tuple(int(i) for i in (~close).nonzero()[0]) if a.ndim else ()
+        where = f"[{', '.join(map(str, idx))}]" if idx else ""
+        raise ExerciseFailure(
+            f"{name}{where}의 값이 {e[idx].item():.6g}이어야 하는데 {a[idx].item():.6g}입니다 "
+            f"(틀린 원소 {int((~close).sum())}/{close.numel()}개).",
+            f"{name}{where} should be {e[idx].item():.6g} but is {a[idx].item():.6g} "
+            f"({int((~close).sum())} of {close.numel()} elements wrong).",
+        )
