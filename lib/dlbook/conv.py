@@ -14,10 +14,11 @@ The size of an output is ``W₂ = (W₁ − F + 2P)/S + 1`` (:func:`conv_output_
     cols[n, (c, i, j), (y, x)] = x_pad[n, c, S·y + i, S·x + j]
 
 so the convolution becomes one matrix product ``W.reshape(K, C·FH·FW) @ cols``. :func:`im2col`
-builds the columns as a strided *view* of the input (the index arithmetic above, written as
-strides) followed by a single copy; :func:`col2im` is its adjoint — it adds every column entry back
+fills the columns with one strided slice of the input per filter offset (i, j) (FH·FW vectorised
+copies); :func:`col2im` is its adjoint, the same loop with ``+=``: it adds every column entry back
 to the pixel it came from, so pixels shared by overlapping windows collect the sum of their
-gradients (weight sharing: gradients sum).
+gradients (weight sharing: gradients sum). Pooling is built on the same two functions: a window
+is a column, its max or mean a reduction over the column.
 
 The layers (``conv2d_forward``/``conv2d_backward``, max/average pooling) are checked against
 ``F.conv2d``, ``F.max_pool2d`` and ``F.avg_pool2d`` in ``tests/test_conv.py``, and are wrapped as
@@ -160,49 +161,40 @@ def _pad(x: torch.Tensor, padding: tuple[int, int], value: float = 0.0) -> torch
 
 
 # ---------------------------------------------------------------- im2col / col2im
-def _windows(x_pad: torch.Tensor, kernel, stride, out_size) -> torch.Tensor:
-    """Strided view (N, C, FH, FW, OH, OW) with ``v[n, c, i, j, y, x] = x_pad[n, c, S·y + i, S·x + j]``."""
-    N, C = x_pad.shape[:2]
-    sN, sC, sH, sW = x_pad.stride()
-    (FH, FW), (SH, SW), (OH, OW) = kernel, stride, out_size
-    return x_pad.as_strided((N, C, FH, FW, OH, OW), (sN, sC, sH, sW, SH * sH, SW * sW), x_pad.storage_offset())
-
-
 def im2col(x, kernel_size, stride=1, padding=0, pad_value: float = 0.0) -> torch.Tensor:
-    """Unroll every receptive field into a column.
+    """Unroll every receptive field of x into one column.
 
-    x: (N, C, H, W) → cols: (N, C·FH·FW, OH·OW), rows ordered (c, i, j) like ``W.reshape(K, -1)``,
-    columns ordered (y, x) row by row. Equals ``F.unfold(x, kernel_size, padding=…, stride=…)``.
-    ``pad_value`` fills the border (−∞ for max pooling).
+    x: (N, C, H, W) → cols: (N, C·FH·FW, OH·OW) with
+    ``cols[n, (c, i, j), (y, x)] = x_pad[n, c, S·y + i, S·x + j]``: rows ordered (c, i, j) like
+    ``W.reshape(K, -1)``, columns ordered (y, x) row by row. Equals
+    ``F.unfold(x, kernel_size, padding=…, stride=…)``. ``pad_value`` fills the border (−∞ for max
+    pooling).
+
+    The loop runs over the FH·FW offsets (i, j) inside the window only: offset (i, j) of every
+    window, for all images, channels and output positions at once, is one strided slice of x_pad.
     """
     x = _images(x)
     kernel = _pair(kernel_size, "kernel_size", 1)
     stride = _pair(stride, "stride", 1)
     padding = _padding(padding, kernel, stride)
     N, C, H, W = x.shape
-    out_size = _out_size(H, W, kernel, stride, padding)
-    x_pad = _pad(x, padding, pad_value)
-    return _windows(x_pad, kernel, stride, out_size).reshape(N, C * kernel[0] * kernel[1], -1)
+    (FH, FW), (SH, SW) = kernel, stride
+    OH, OW = _out_size(H, W, kernel, stride, padding)
+    x_pad = _pad(x, padding, pad_value)                           # (N, C, H + 2P, W + 2P)
+    cols = x.new_empty(N, C, FH, FW, OH, OW)
+    for i in range(FH):
+        for j in range(FW):                                       # rows S·y + i, columns S·x + j
+            cols[:, :, i, j] = x_pad[:, :, i:i + SH * OH:SH, j:j + SW * OW:SW]
+    return cols.view(N, C * FH * FW, OH * OW)
 
 
-def _col2im_index(padded_size, kernel, stride, out_size, device) -> torch.Tensor:
-    """Flat index into a padded (Hp, Wp) plane of every (i, j, y, x) entry: (S·y + i)·Wp + S·x + j."""
-    (FH, FW), (SH, SW), (OH, OW), Wp = kernel, stride, out_size, padded_size[1]
-    arange = lambda n: torch.arange(n, device=device)  # noqa: E731
-    i, j = arange(FH).view(FH, 1, 1, 1), arange(FW).view(1, FW, 1, 1)
-    y, x = arange(OH).view(1, 1, OH, 1), arange(OW).view(1, 1, 1, OW)
-    return ((SH * y + i) * Wp + SW * x + j).reshape(-1)
-
-
-def col2im(cols, input_shape, kernel_size, stride=1, padding=0, *, method: str = "offsets") -> torch.Tensor:
+def col2im(cols, input_shape, kernel_size, stride=1, padding=0) -> torch.Tensor:
     """Adjoint of :func:`im2col`: add every column entry back onto the pixel it was read from.
 
     cols: (N, C·FH·FW, OH·OW) → (N, C, H, W) for ``input_shape = (N, C, H, W)``. A pixel covered
-    by several windows receives the sum of their entries; padding is cut off.
-
-    ``method="index"`` scatters all entries at once with ``index_add_`` using the flat index
-    ``(S·y + i)·Wp + S·x + j``; ``method="offsets"`` (default, faster on CPU) adds one strided
-    slice per kernel offset (i, j) — FH·FW vectorised additions. Both give the same result.
+    by several windows receives the sum of their entries (the gradients of a shared pixel add
+    up); the padding is cut off. The same loop over offsets (i, j) as :func:`im2col`, with ``+=``
+    where im2col copies. Equals ``F.fold(cols, (H, W), kernel_size, padding=…, stride=…)``.
     """
     cols = as_float_tensor(cols, "cols")
     check_ndim(cols, "cols", 3)
@@ -212,55 +204,26 @@ def col2im(cols, input_shape, kernel_size, stride=1, padding=0, *, method: str =
     kernel = _pair(kernel_size, "kernel_size", 1)
     stride = _pair(stride, "stride", 1)
     padding = _padding(padding, kernel, stride)
-    (FH, FW), (ph, pw) = kernel, padding
+    (FH, FW), (SH, SW), (ph, pw) = kernel, stride, padding
     OH, OW = _out_size(H, W, kernel, stride, padding)
     if tuple(cols.shape) != (N, C * FH * FW, OH * OW):
         raise ValueError(
             f"cols must have shape (N, C·FH·FW, OH·OW) = {(N, C * FH * FW, OH * OW)} for input_shape "
             f"{(N, C, H, W)}, got {tuple(cols.shape)}"
         )
-    if method == "offsets":
-        return _add_windows(cols.view(N, C, FH, FW, OH, OW), (H, W), stride, padding)
-    if method == "index":
-        Hp, Wp = H + 2 * ph, W + 2 * pw
-        index = _col2im_index((Hp, Wp), kernel, stride, (OH, OW), cols.device)
-        x_pad = cols.new_zeros(N, C, Hp * Wp).index_add_(2, index, cols.reshape(N, C, -1))
-        return x_pad.view(N, C, Hp, Wp)[:, :, ph:ph + H, pw:pw + W]
-    raise ValueError(f"method must be 'offsets' or 'index', got {method!r}")
-
-
-def _add_windows(c6: torch.Tensor, size, stride, padding) -> torch.Tensor:
-    """col2im by kernel offsets: c6 (N, C, FH, FW, OH, OW), any strides (an expanded view is fine)
-    → (N, C, H, W). Offset (i, j) of every window lands on x_pad[:, :, S·y + i, S·x + j]."""
-    N, C, FH, FW, OH, OW = c6.shape
-    (H, W), (SH, SW), (ph, pw) = size, stride, padding
-    x_pad = c6.new_zeros(N, C, H + 2 * ph, W + 2 * pw)
+    c6 = cols.reshape(N, C, FH, FW, OH, OW)
+    x_pad = cols.new_zeros(N, C, H + 2 * ph, W + 2 * pw)
     for i in range(FH):
-        for j in range(FW):
-            x_pad[:, :, i:i + SH * OH:SH, j:j + SW * OW:SW].add_(c6[:, :, i, j])
+        for j in range(FW):                                       # overlapping windows add up
+            x_pad[:, :, i:i + SH * OH:SH, j:j + SW * OW:SW] += c6[:, :, i, j]
     return x_pad[:, :, ph:ph + H, pw:pw + W]
 
 
 # ---------------------------------------------------------------- convolution
-#: im2col columns are built for a block of images at a time, at most about this many bytes per
-#: block: the unrolled columns are F·F times larger than the image, and small blocks stay in cache
-#: (and avoid the page faults of a fresh huge allocation). Set it huge to unroll the whole batch.
-BLOCK_BYTES = 8 * 2**20
-
-
-def _blocks(N: int, bytes_per_image: int) -> list[slice]:
-    n = max(1, BLOCK_BYTES // max(1, bytes_per_image))
-    return [slice(start, min(start + n, N)) for start in range(0, N, n)]
-
-
-def _cat(blocks: list) -> torch.Tensor:
-    return blocks[0] if len(blocks) == 1 else torch.cat(blocks)
-
-
 class ConvCache(NamedTuple):
     """What :func:`conv2d_backward` needs from the forward pass."""
 
-    cols: tuple                 # im2col blocks, each (n, C·FH·FW, OH·OW); together the batch
+    cols: torch.Tensor          # im2col(x): (N, C·FH·FW, OH·OW)
     W: torch.Tensor             # (K, C, FH, FW)
     input_shape: tuple          # (N, C, H, W)
     stride: tuple
@@ -291,8 +254,7 @@ def conv2d_forward(x, W, b=None, stride=1, padding=0) -> tuple[torch.Tensor, Con
 
     x: (N, C, H, W), W: (K, C, FH, FW), b: (K,) or None → out: (N, K, OH, OW) and a cache.
     ``out[n, k] = Σ_{c,i,j} W[k, c, i, j] · x_pad[n, c, S·y + i, S·x + j] + b[k]``, i.e.
-    ``out = W.reshape(K, C·FH·FW) @ im2col(x)`` (computed for blocks of images, see BLOCK_BYTES).
-    ``padding``: int, pair, ``"same"`` or ``"valid"``.
+    ``out = W.reshape(K, C·FH·FW) @ im2col(x)``. ``padding``: int, pair, ``"same"`` or ``"valid"``.
     """
     x = _images(x)
     W, b = _check_filters(x, W, b)
@@ -302,9 +264,8 @@ def conv2d_forward(x, W, b=None, stride=1, padding=0) -> tuple[torch.Tensor, Con
     N, C, H, Wd = x.shape
     OH, OW = _out_size(H, Wd, kernel, stride, padding)
     W_rows = W.reshape(W.shape[0], -1)                                   # (K, C·FH·FW)
-    cols = tuple(im2col(x[block], kernel, stride, padding)               # (n, C·FH·FW, L) each
-                 for block in _blocks(N, W_rows.shape[1] * OH * OW * x.element_size()))
-    out = _cat([W_rows @ c for c in cols])                               # (N, K, L)
+    cols = im2col(x, kernel, stride, padding)                            # (N, C·FH·FW, L = OH·OW)
+    out = W_rows @ cols                                                  # (N, K, L)
     if b is not None:
         out += b.view(-1, 1)
     cache = ConvCache(cols, W, tuple(x.shape), stride, padding, b is not None)
@@ -320,23 +281,16 @@ def conv2d_backward(dout, cache: ConvCache, *, input_grad: bool = True):
     """
     dout = as_float_tensor(dout, "dout")
     cols, W, input_shape, stride, padding, has_bias = cache
-    (N, C, H, Wd), K = input_shape, W.shape[0]
-    L = cols[0].shape[2]
+    N, K, L = input_shape[0], W.shape[0], cols.shape[2]
     if dout.ndim != 4 or tuple(dout.shape[:2]) != (N, K) or dout[0, 0].numel() != L:
         raise ValueError(f"dout must be the shape of the forward output, (N, K, OH, OW) with N={N}, K={K} and "
                          f"OH·OW={L}, got {tuple(dout.shape)}")
     d = dout.reshape(N, K, L)
-    W_rows = W.reshape(K, -1)
-    dW, dx, start = torch.zeros_like(W_rows), [], 0
-    for c in cols:
-        d_block = d[start:start + c.shape[0]]
-        start += c.shape[0]
-        dW += (d_block @ c.mT).sum(dim=0)                                # Σ_n dout_n · cols_nᵀ
-        if input_grad:
-            dcols = W_rows.t() @ d_block                                 # (n, C·FH·FW, L)
-            dx.append(col2im(dcols, (c.shape[0], C, H, Wd), W.shape[2:], stride, padding))
+    W_rows = W.reshape(K, -1)                                            # (K, C·FH·FW)
+    dW = (d @ cols.mT).sum(dim=0).view(W.shape)                          # Σ_n dout_n · cols_nᵀ
     db = d.sum(dim=(0, 2)) if has_bias else None
-    return (_cat(dx) if input_grad else None), dW.view(W.shape), db
+    dx = col2im(W_rows.t() @ d, input_shape, W.shape[2:], stride, padding) if input_grad else None
+    return dx, dW, db
 
 
 # ---------------------------------------------------------------- pooling
@@ -380,17 +334,13 @@ def max_pool2d_backward(dout, cache: MaxPoolCache) -> torch.Tensor:
     collects the sum.
     """
     dout = as_float_tensor(dout, "dout")
-    argmax, (N, C, H, W), (FH, FW), (SH, SW), (ph, pw) = cache
+    argmax, input_shape, kernel, stride, padding = cache
     if dout.shape != argmax.shape:
         raise ValueError(f"dout must have the forward output's shape {tuple(argmax.shape)}, got {tuple(dout.shape)}")
-    OH, OW = argmax.shape[2:]
-    Wp = W + 2 * pw
-    i, j = argmax // FW, argmax % FW
-    y = torch.arange(OH, device=argmax.device).view(OH, 1)
-    x = torch.arange(OW, device=argmax.device).view(1, OW)
-    winner = ((SH * y + i) * Wp + SW * x + j).view(N, C, -1)     # flat index in the padded plane
-    dx_pad = dout.new_zeros(N, C, (H + 2 * ph) * Wp).scatter_add_(2, winner, dout.reshape(N, C, -1))
-    return dx_pad.view(N, C, H + 2 * ph, Wp)[:, :, ph:ph + H, pw:pw + W]
+    (N, C), m, L = input_shape[:2], kernel[0] * kernel[1], argmax[0, 0].numel()
+    dcols = dout.new_zeros(N, C, m, L).scatter_(                  # (N, C, m, L): dout at each window's winner
+        2, argmax.view(N, C, 1, L), dout.reshape(N, C, 1, L))
+    return col2im(dcols.view(N, C * m, L), input_shape, kernel, stride, padding)
 
 
 class AvgPoolCache(NamedTuple):
@@ -419,9 +369,9 @@ def avg_pool2d_forward(x, kernel_size, stride=None, padding=0, count_include_pad
     x, kernel, stride, padding = _pool_args(x, kernel_size, stride, padding)
     N, C, H, W = x.shape
     OH, OW = _out_size(H, W, kernel, stride, padding)
-    windows = _windows(_pad(x, padding), kernel, stride, (OH, OW))      # a view: no copy
+    windows = im2col(x, kernel, stride, padding).view(N, C, kernel[0] * kernel[1], -1)   # (N, C, m, OH·OW)
     divisor = _avg_divisor(x, kernel, stride, padding, count_include_pad)
-    out = windows.sum(dim=(2, 3)).view(N, C, -1) / divisor
+    out = windows.sum(dim=2) / divisor
     return out.view(N, C, OH, OW), AvgPoolCache(divisor, tuple(x.shape), kernel, stride, padding)
 
 
@@ -433,8 +383,9 @@ def avg_pool2d_backward(dout, cache: AvgPoolCache) -> torch.Tensor:
         raise ValueError(f"dout must have the forward output's shape (N={N}, C={C}, OH·OW={divisor.numel()}), "
                          f"got {tuple(dout.shape)}")
     OH, OW = _out_size(H, W, kernel, stride, padding)
-    share = (dout.reshape(N, C, -1) / divisor).view(N, C, 1, 1, OH, OW)
-    return _add_windows(share.expand(N, C, *kernel, OH, OW), (H, W), stride, padding)
+    m = kernel[0] * kernel[1]
+    share = (dout.reshape(N, C, 1, OH * OW) / divisor).expand(N, C, m, OH * OW)   # δ/m for every value of a window
+    return col2im(share.reshape(N, C * m, OH * OW), (N, C, H, W), kernel, stride, padding)
 
 
 # ---------------------------------------------------------------- autograd wrappers
