@@ -26,10 +26,11 @@ They share one small interface, the same as ``torch.optim``'s::
 and ``param_groups`` (a list of dicts, each with its own ``lr``), so the learning-rate
 schedules below drive both these optimisers and PyTorch's.
 
-Each optimiser has two implementations of the same update: ``_single`` reads like
-the formulas (one parameter tensor at a time), and ``_foreach`` applies it to all
-tensors at once with PyTorch's vectorised ``torch._foreach_*`` kernels (used by
-default where available; ``foreach=False`` picks the readable one).
+Each optimiser's update is written once, as the formulas above read: ``_update(θ, g, state,
+group)`` changes one parameter tensor in place, and ``step`` calls it for every parameter that
+has a gradient. There is no vectorised twin: in the chapters that use these optimisers the
+update is a small part of each step (the networks are tiny, or the gradient costs far more),
+and ``bench/bench_optim.py`` prints how the loop compares with ``torch.optim``.
 
 The module also has learning-rate schedules (step, exponential, cosine), a Newton
 step with the exact Hessian, and a full-batch L-BFGS wrapper. 2-D test surfaces and
@@ -54,20 +55,18 @@ __all__ = [
     "Surface", "SURFACES", "run_trajectory", "plot_trajectories", "race",
 ]
 
-_FOREACH_OPS = ("add", "add_", "mul_", "lerp_", "addcmul", "addcmul_", "addcdiv_", "sqrt", "sqrt_", "div_")
-HAS_FOREACH = all(hasattr(torch, f"_foreach_{op}") for op in _FOREACH_OPS)
-
 
 # ---------------------------------------------------------------- base class
 class Optimizer:
     """Base class: holds ``param_groups`` and per-parameter ``state``; subclasses supply the update.
 
     ``params`` is an iterable of tensors, or of dicts ``{"params": [...], "lr": ..., ...}``
-    (parameter groups, each overriding the defaults). Subclasses define ``_check(group)``,
-    ``_single(p, g, state, group)`` and ``_foreach(params, grads, states, group)``.
+    (parameter groups, each overriding the defaults). Subclasses define ``_check(group)`` and
+    ``_update(theta, g, state, group)``: one parameter θ and its gradient g (the same shape),
+    its ``state`` dict (buffers of θ's shape, created on first use) and its group's settings.
     """
 
-    def __init__(self, params, defaults: dict, *, foreach: bool | None = None):
+    def __init__(self, params, defaults: dict):
         if isinstance(params, torch.Tensor):
             raise TypeError("params must be an iterable of tensors (e.g. model.parameters()), got a single tensor; "
                             "wrap it in a list: [x]")
@@ -78,7 +77,6 @@ class Optimizer:
         if not isinstance(groups[0], dict):
             groups = [{"params": groups}]
         self.defaults = dict(defaults)
-        self.foreach = HAS_FOREACH if foreach is None else bool(foreach) and HAS_FOREACH
         self.param_groups: list[dict] = []
         self.state: dict[torch.Tensor, dict] = {}
         for group in groups:
@@ -138,18 +136,13 @@ class Optimizer:
             with torch.enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            params = [p for p in group["params"] if p.grad is not None]
-            if not params:
-                continue
-            grads = [p.grad for p in params]
-            if any(g.is_sparse for g in grads):
-                raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
-            states = [self.state.setdefault(p, {}) for p in params]
-            if self.foreach:
-                self._foreach(params, grads, states, group)
-            else:
-                for p, g, s in zip(params, grads, states):
-                    self._single(p, g, s, group)
+            for theta in group["params"]:
+                g = theta.grad
+                if g is None:
+                    continue
+                if g.is_sparse:
+                    raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
+                self._update(theta, g, self.state.setdefault(theta, {}), group)
         return loss
 
     # -- saving and restoring
@@ -199,12 +192,9 @@ class Optimizer:
             lines.append(f"  group {i}: {len(group['params'])} tensor(s), {settings}")
         return "\n".join(lines + [")"])
 
-    # subclasses fill these in
-    def _single(self, p, g, state, group):  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def _foreach(self, params, grads, states, group):  # pragma: no cover - abstract
-        raise NotImplementedError
+    def _update(self, theta: torch.Tensor, g: torch.Tensor, state: dict, group: dict) -> None:
+        """Change ``theta`` in place by one step (never write into ``g``: it is ``theta.grad``)."""
+        raise NotImplementedError  # pragma: no cover - abstract
 
 
 def _check_fraction(value, name: str, *, high_inclusive: bool = False) -> float:
@@ -212,23 +202,17 @@ def _check_fraction(value, name: str, *, high_inclusive: bool = False) -> float:
     return check_number(value, name, low=0.0, high=1.0, high_inclusive=high_inclusive)
 
 
-def _count_step(states) -> list[int]:
-    """Advance and return each parameter's step counter t (1 on the first update)."""
-    for s in states:
-        s["step"] = s.get("step", 0) + 1
-    return [s["step"] for s in states]
+def _next_step(state: dict) -> int:
+    """Advance and return the parameter's step counter t (1 on its first update)."""
+    state["step"] = state.get("step", 0) + 1
+    return state["step"]
 
 
-def _zeros(p: torch.Tensor) -> torch.Tensor:
-    return torch.zeros_like(p, memory_format=torch.preserve_format)
-
-
-def _state_tensors(states, params, key: str, init: Callable[[torch.Tensor], torch.Tensor]) -> list[torch.Tensor]:
-    """The per-parameter buffer ``key``, created by ``init(p)`` on first use."""
-    for s, p in zip(states, params):
-        if key not in s:
-            s[key] = init(p)
-    return [s[key] for s in states]
+def _buffer(state: dict, name: str, theta: torch.Tensor, fill: float = 0.0) -> torch.Tensor:
+    """The buffer ``state[name]``, of θ's shape, device and dtype; ``fill``-ed on first use."""
+    if name not in state:
+        state[name] = torch.full_like(theta, fill, memory_format=torch.preserve_format)
+    return state[name]
 
 
 # ---------------------------------------------------------------- SGD and momentum
@@ -237,13 +221,14 @@ class SGD(Optimizer):
 
     Same semantics as ``torch.optim.SGD``: g ← g + λθ; v ← ρv + (1 − dampening)g
     (v = g on the first step); θ ← θ − α·v, or θ − α·(g + ρv) with ``nesterov=True``.
+    θ, g and v all have the parameter's shape.
     """
 
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
-                 weight_decay: float = 0.0, nesterov: bool = False, *, foreach: bool | None = None):
+                 weight_decay: float = 0.0, nesterov: bool = False):
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                         nesterov=bool(nesterov))
-        super().__init__(params, defaults, foreach=foreach)
+        super().__init__(params, defaults)
 
     def _check(self, group):
         super()._check(group)
@@ -253,72 +238,48 @@ class SGD(Optimizer):
             raise ValueError(f"nesterov=True needs momentum > 0 and dampening = 0, "
                              f"got momentum={group['momentum']}, dampening={group['dampening']}")
 
-    def _single(self, p, g, state, group):
+    def _update(self, theta, g, state, group):
         lr, rho, wd = group["lr"], group["momentum"], group["weight_decay"]
         if wd:
-            g = g + wd * p
+            g = g + wd * theta                              # g ← g + λθ
         if rho:
             v = state.get("momentum_buffer")
             if v is None:
-                v = state["momentum_buffer"] = g.clone()
+                v = state["momentum_buffer"] = g.clone()    # v = g on the first step
             else:
-                v.mul_(rho).add_(g, alpha=1 - group["dampening"])
-            g = g + rho * v if group["nesterov"] else v
-        p.add_(g, alpha=-lr)
-
-    def _foreach(self, params, grads, states, group):
-        lr, rho, wd = group["lr"], group["momentum"], group["weight_decay"]
-        if wd:
-            grads = torch._foreach_add(grads, params, alpha=wd)
-        if rho:
-            fresh = [i for i, s in enumerate(states) if "momentum_buffer" not in s]
-            old = [i for i, s in enumerate(states) if "momentum_buffer" in s]
-            for i in fresh:
-                states[i]["momentum_buffer"] = grads[i].clone()
-            if old:
-                buffers = [states[i]["momentum_buffer"] for i in old]
-                torch._foreach_mul_(buffers, rho)
-                torch._foreach_add_(buffers, [grads[i] for i in old], alpha=1 - group["dampening"])
-            buffers = [s["momentum_buffer"] for s in states]
-            if not group["nesterov"]:
-                grads = buffers
-            elif wd:  # grads is our own copy already: add in place
-                torch._foreach_add_(grads, buffers, alpha=rho)
-            else:  # never write into p.grad
-                grads = torch._foreach_add(grads, buffers, alpha=rho)
-        torch._foreach_add_(params, grads, alpha=-lr)
+                v.mul_(rho).add_(g, alpha=1 - group["dampening"])  # v ← ρv + (1 − dampening)g
+            g = g + rho * v if group["nesterov"] else v     # step along g + ρv, or along v
+        theta.add_(g, alpha=-lr)                            # θ ← θ − α·g
 
 
 class Momentum(SGD):
     """SGD with (heavy-ball) momentum: v ← ρv + g; θ ← θ − αv."""
 
-    def __init__(self, params, lr: float = 1e-3, momentum: float = 0.9, weight_decay: float = 0.0,
-                 *, foreach: bool | None = None):
-        super().__init__(params, lr=lr, momentum=momentum, weight_decay=weight_decay, foreach=foreach)
+    def __init__(self, params, lr: float = 1e-3, momentum: float = 0.9, weight_decay: float = 0.0):
+        super().__init__(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
 
 
 class Nesterov(SGD):
     """SGD with Nesterov momentum (look ahead along v): v ← ρv + g; θ ← θ − α(g + ρv)."""
 
-    def __init__(self, params, lr: float = 1e-3, momentum: float = 0.9, weight_decay: float = 0.0,
-                 *, foreach: bool | None = None):
-        super().__init__(params, lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=True,
-                         foreach=foreach)
+    def __init__(self, params, lr: float = 1e-3, momentum: float = 0.9, weight_decay: float = 0.0):
+        super().__init__(params, lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=True)
 
 
 # ---------------------------------------------------------------- adaptive methods
 class AdaGrad(Optimizer):
     """AdaGrad: s ← s + g²; θ ← θ − α_t g / (√s + ε), α_t = α / (1 + (t − 1)·lr_decay).
 
-    Matches ``torch.optim.Adagrad``. The sum s only grows, so steps shrink for good:
+    Matches ``torch.optim.Adagrad``. The sum s (the parameter's shape, starting at
+    ``initial_accumulator_value``) only grows, so steps shrink for good:
     fine for convex problems, often too early a stop for deep networks.
     """
 
     def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
-                 initial_accumulator_value: float = 0.0, eps: float = 1e-10, *, foreach: bool | None = None):
+                 initial_accumulator_value: float = 0.0, eps: float = 1e-10):
         defaults = dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, eps=eps)
-        super().__init__(params, defaults, foreach=foreach)
+        super().__init__(params, defaults)
 
     def _check(self, group):
         super()._check(group)
@@ -326,108 +287,70 @@ class AdaGrad(Optimizer):
         group["initial_accumulator_value"] = check_number(
             group["initial_accumulator_value"], "initial_accumulator_value", low=0.0)
 
-    def _new_sum(self, group):
-        return lambda p: torch.full_like(p, group["initial_accumulator_value"],
-                                         memory_format=torch.preserve_format)
-
-    def _single(self, p, g, state, group):
-        (t,) = _count_step([state])
-        (s,) = _state_tensors([state], [p], "sum", self._new_sum(group))
+    def _update(self, theta, g, state, group):
+        t = _next_step(state)
+        s = _buffer(state, "sum", theta, fill=group["initial_accumulator_value"])
         if group["weight_decay"]:
-            g = g + group["weight_decay"] * p
+            g = g + group["weight_decay"] * theta           # g ← g + λθ
         lr_t = group["lr"] / (1 + (t - 1) * group["lr_decay"])
-        s.addcmul_(g, g)
-        p.sub_(lr_t * g / (s.sqrt() + group["eps"]))
-
-    def _foreach(self, params, grads, states, group):
-        steps = _count_step(states)
-        sums = _state_tensors(states, params, "sum", self._new_sum(group))
-        if group["weight_decay"]:
-            grads = torch._foreach_add(grads, params, alpha=group["weight_decay"])
-        torch._foreach_addcmul_(sums, grads, grads)
-        denom = torch._foreach_sqrt(sums)
-        torch._foreach_add_(denom, group["eps"])
-        lrs = [-group["lr"] / (1 + (t - 1) * group["lr_decay"]) for t in steps]
-        torch._foreach_addcdiv_(params, grads, denom, lrs)
+        s.addcmul_(g, g)                                    # s ← s + g²
+        theta.addcdiv_(g, s.sqrt() + group["eps"], value=-lr_t)  # θ ← θ − α_t g / (√s + ε)
 
 
 class RMSProp(Optimizer):
     """RMSProp: s ← βs + (1 − β)g²; θ ← θ − α g / (√s + ε)  (β is ``alpha``, as in ``torch.optim.RMSprop``).
 
-    ``centered=True`` divides by the estimated standard deviation √(s − ḡ²) instead;
-    ``momentum=ρ`` accumulates the scaled step: b ← ρb + g/(√s + ε); θ ← θ − αb.
+    ``centered=True`` divides by the estimated standard deviation √(s − ḡ²) instead
+    (ḡ ← βḡ + (1 − β)g); ``momentum=ρ`` accumulates the scaled step:
+    b ← ρb + g/(√s + ε); θ ← θ − αb. s, ḡ and b have the parameter's shape.
     """
 
     def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
-                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,
-                 *, foreach: bool | None = None):
+                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False):
         defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
                         centered=bool(centered))
-        super().__init__(params, defaults, foreach=foreach)
+        super().__init__(params, defaults)
 
     def _check(self, group):
         super()._check(group)
         group["alpha"] = _check_fraction(group["alpha"], "alpha", high_inclusive=True)
         group["momentum"] = check_number(group["momentum"], "momentum", low=0.0)
 
-    def _single(self, p, g, state, group):
-        _count_step([state])
-        beta, rho = group["alpha"], group["momentum"]
+    def _update(self, theta, g, state, group):
+        _next_step(state)
+        beta, rho, eps = group["alpha"], group["momentum"], group["eps"]
         if group["weight_decay"]:
-            g = g + group["weight_decay"] * p
-        (s,) = _state_tensors([state], [p], "square_avg", _zeros)
-        s.mul_(beta).addcmul_(g, g, value=1 - beta)
+            g = g + group["weight_decay"] * theta           # g ← g + λθ
+        s = _buffer(state, "square_avg", theta)
+        s.mul_(beta).addcmul_(g, g, value=1 - beta)         # s ← βs + (1 − β)g²
         if group["centered"]:
-            (g_avg,) = _state_tensors([state], [p], "grad_avg", _zeros)
-            g_avg.lerp_(g, 1 - beta)
-            denom = (s - g_avg * g_avg).sqrt() + group["eps"]
+            g_avg = _buffer(state, "grad_avg", theta)
+            g_avg.lerp_(g, 1 - beta)                        # ḡ ← βḡ + (1 − β)g
+            denom = (s - g_avg * g_avg).sqrt() + eps        # √(s − ḡ²) + ε
         else:
-            denom = s.sqrt() + group["eps"]
+            denom = s.sqrt() + eps                          # √s + ε
         if rho > 0:
-            (b,) = _state_tensors([state], [p], "momentum_buffer", _zeros)
-            b.mul_(rho).addcdiv_(g, denom)
-            p.add_(b, alpha=-group["lr"])
+            b = _buffer(state, "momentum_buffer", theta)
+            b.mul_(rho).addcdiv_(g, denom)                  # b ← ρb + g / denom
+            theta.add_(b, alpha=-group["lr"])               # θ ← θ − αb
         else:
-            p.addcdiv_(g, denom, value=-group["lr"])
-
-    def _foreach(self, params, grads, states, group):
-        _count_step(states)
-        beta, rho = group["alpha"], group["momentum"]
-        if group["weight_decay"]:
-            grads = torch._foreach_add(grads, params, alpha=group["weight_decay"])
-        squares = _state_tensors(states, params, "square_avg", _zeros)
-        torch._foreach_mul_(squares, beta)
-        torch._foreach_addcmul_(squares, grads, grads, value=1 - beta)
-        if group["centered"]:
-            g_avgs = _state_tensors(states, params, "grad_avg", _zeros)
-            torch._foreach_lerp_(g_avgs, grads, 1 - beta)
-            denom = torch._foreach_addcmul(squares, g_avgs, g_avgs, value=-1)
-            torch._foreach_sqrt_(denom)
-        else:
-            denom = torch._foreach_sqrt(squares)
-        torch._foreach_add_(denom, group["eps"])
-        if rho > 0:
-            buffers = _state_tensors(states, params, "momentum_buffer", _zeros)
-            torch._foreach_mul_(buffers, rho)
-            torch._foreach_addcdiv_(buffers, grads, denom)
-            torch._foreach_add_(params, buffers, alpha=-group["lr"])
-        else:
-            torch._foreach_addcdiv_(params, grads, denom, value=-group["lr"])
+            theta.addcdiv_(g, denom, value=-group["lr"])    # θ ← θ − α g / denom
 
 
 class Adam(Optimizer):
     """Adam: momentum (m) plus RMSProp (v), both bias-corrected because they start at 0.
 
     m ← β₁m + (1 − β₁)g; v ← β₂v + (1 − β₂)g²; m̂ = m/(1 − β₁ᵗ); v̂ = v/(1 − β₂ᵗ);
-    θ ← θ − α m̂ / (√v̂ + ε). ``weight_decay`` is L2 (added to g), as in ``torch.optim.Adam``;
-    ``decoupled_weight_decay=True`` is AdamW. Defaults α = 1e-3, β = (0.9, 0.999), ε = 1e-8.
+    θ ← θ − α m̂ / (√v̂ + ε), with m, v of the parameter's shape. ``weight_decay`` is L2
+    (added to g), as in ``torch.optim.Adam``; ``decoupled_weight_decay=True`` is AdamW.
+    Defaults α = 1e-3, β = (0.9, 0.999), ε = 1e-8.
     """
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, *, decoupled_weight_decay: bool = False, foreach: bool | None = None):
+                 weight_decay: float = 0.0, *, decoupled_weight_decay: bool = False):
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         decoupled_weight_decay=bool(decoupled_weight_decay))
-        super().__init__(params, defaults, foreach=foreach)
+        super().__init__(params, defaults)
 
     def _check(self, group):
         super()._check(group)
@@ -437,47 +360,29 @@ class Adam(Optimizer):
         b1, b2 = tuple(betas)
         group["betas"] = (_check_fraction(b1, "betas[0]"), _check_fraction(b2, "betas[1]"))
 
-    def _single(self, p, g, state, group):
-        (t,) = _count_step([state])
-        (m,) = _state_tensors([state], [p], "exp_avg", _zeros)
-        (v,) = _state_tensors([state], [p], "exp_avg_sq", _zeros)
+    def _update(self, theta, g, state, group):
+        t = _next_step(state)
+        m = _buffer(state, "exp_avg", theta)
+        v = _buffer(state, "exp_avg_sq", theta)
         lr, (b1, b2), wd = group["lr"], group["betas"], group["weight_decay"]
         if wd and group["decoupled_weight_decay"]:
-            p.mul_(1 - lr * wd)
+            theta.mul_(1 - lr * wd)                         # θ ← θ(1 − αλ)  (AdamW)
         elif wd:
-            g = g + wd * p
-        m.lerp_(g, 1 - b1)
-        v.mul_(b2).addcmul_(g, g, value=1 - b2)
+            g = g + wd * theta                              # g ← g + λθ     (L2)
+        m.lerp_(g, 1 - b1)                                  # m ← β₁m + (1 − β₁)g
+        v.mul_(b2).addcmul_(g, g, value=1 - b2)             # v ← β₂v + (1 − β₂)g²
         m_hat = m / (1 - b1**t)
         v_hat = v / (1 - b2**t)
-        p.sub_(lr * m_hat / (v_hat.sqrt() + group["eps"]))
-
-    def _foreach(self, params, grads, states, group):
-        steps = _count_step(states)
-        ms = _state_tensors(states, params, "exp_avg", _zeros)
-        vs = _state_tensors(states, params, "exp_avg_sq", _zeros)
-        lr, (b1, b2), wd = group["lr"], group["betas"], group["weight_decay"]
-        if wd and group["decoupled_weight_decay"]:
-            torch._foreach_mul_(params, 1 - lr * wd)
-        elif wd:
-            grads = torch._foreach_add(grads, params, alpha=wd)
-        torch._foreach_lerp_(ms, grads, 1 - b1)
-        torch._foreach_mul_(vs, b2)
-        torch._foreach_addcmul_(vs, grads, grads, value=1 - b2)
-        # θ ← θ − (α / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε): the same update, fewer passes
-        denom = torch._foreach_sqrt(vs)
-        torch._foreach_div_(denom, [math.sqrt(1 - b2**t) for t in steps])
-        torch._foreach_add_(denom, group["eps"])
-        torch._foreach_addcdiv_(params, ms, denom, [-lr / (1 - b1**t) for t in steps])
+        theta.addcdiv_(m_hat, v_hat.sqrt() + group["eps"], value=-lr)  # θ ← θ − α m̂ / (√v̂ + ε)
 
 
 class AdamW(Adam):
     """Adam with decoupled weight decay (Loshchilov & Hutter): θ ← θ(1 − αλ), then the Adam step."""
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 1e-2, *, foreach: bool | None = None):
+                 weight_decay: float = 1e-2):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                         decoupled_weight_decay=True, foreach=foreach)
+                         decoupled_weight_decay=True)
 
 
 # ---------------------------------------------------------------- learning-rate schedules
