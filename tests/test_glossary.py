@@ -48,6 +48,21 @@ def test_first_use_check_wants_english_in_parentheses():
     assert glossary.first_use_without_english("완전 연결 계층(dense)", [compound]) == [("계층", "layer")]
 
 
+def test_gloss_must_give_the_whole_term():
+    assert glossary.partial_glosses("완전 연결 계층(layer)") == [("완전 연결 계층", "layer", "fully connected layer")]
+    assert glossary.partial_glosses("완전 연결 계층(fully connected layer) … 완전 연결 계층(connected layer)") == [
+        ("완전 연결 계층", "connected layer", "fully connected layer")]
+    assert glossary.partial_glosses("**출력층**(layer)") == [("출력층", "layer", "output layer")]
+    assert glossary.partial_glosses("완전 연결 계층(fully connected layer), 장단기 메모리(LSTM), 계층(layer)") == []
+
+
+@pytest.mark.parametrize("path", KO, ids=lambda p: p.stem)
+def test_glosses_give_the_whole_term(path):
+    found = glossary.partial_glosses(prose(path))
+    assert found == [], f"{path.relative_to(ROOT)}: the English goes on the whole term: " + ", ".join(
+        f"{ko}({gloss}) → {ko}({en})" for ko, gloss, en in found)
+
+
 @pytest.mark.parametrize("path", KO, ids=lambda p: p.stem)
 def test_first_use_of_each_term_carries_the_english(path):
     missing = glossary.first_use_without_english(prose(path))

@@ -66,6 +66,33 @@ def _has_english(text: str, at: int, term: Term) -> bool:
     return m is not None and re.search(r"\b" + re.escape(term.en), m.group(1), flags=re.IGNORECASE) is not None
 
 
+_GLOSS = re.compile(r"\**\s*\(([^)]*)\)")
+
+
+def partial_glosses(text: str, glossary=None) -> list[tuple[str, str, str]]:
+    """(term, gloss, English) for each gloss that gives only part of a term's English.
+
+    The English goes on the whole term: 완전 연결 계층(fully connected layer), never 완전 연결
+    계층(layer). A gloss made only of words of ``term.en`` without the whole of it is reported,
+    at every use of the term; an abbreviation or a longer compound's English is not.
+    """
+    found = []
+    for t in glossary or terms():
+        words = set(re.findall(r"[a-z]+", t.en.lower()))
+        start = 0
+        while (at := text.find(t.ko, start)) >= 0:
+            start = at + len(t.ko)
+            m = _GLOSS.match(text, start)
+            if m is None:
+                continue
+            gloss = m.group(1).strip()
+            used = re.findall(r"[a-z]+", gloss.lower())
+            if (used and re.fullmatch(r"[A-Za-z \-]+", gloss) and set(used) <= words
+                    and not re.search(r"\b" + re.escape(t.en), gloss, flags=re.IGNORECASE)):
+                found.append((t.ko, gloss, t.en))
+    return found
+
+
 def first_use_without_english(text: str, glossary=None) -> list[tuple[str, str]]:
     """Glossary terms whose first use in ``text`` (headings aside) is not followed by ``(english …)``."""
     missing = []
