@@ -22,7 +22,7 @@ MARKED_FILES = {
     ),
     "book": (  # the book as a whole: editions, headers, glossary, search, docs, packaging, lint
         "test_backlinks.py", "test_docs.py", "test_editions.py", "test_glossary.py", "test_install.py",
-        "test_lint.py", "test_search_ko.py", "test_structure.py",
+        "test_lint.py", "test_publishing.py", "test_search_ko.py", "test_structure.py",
     ),
     "course": (  # nbgrader: exercise generation, autograding, the instructor's kit
         "test_course_intake.py", "test_course_kit.py", "test_course_report.py", "test_exercises.py",
