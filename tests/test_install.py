@@ -97,10 +97,15 @@ def test_requirements_admit_colab_versions():
 
 def test_the_readers_wheel_holds_the_library_only(tmp_path):
     """`pip install dlbook` (Colab's header cell) installs no tools: they are tools/'s own distribution."""
+    import shutil
     import zipfile
 
+    src = tmp_path / "src"  # a copy: an in-tree build would leave build/ in the checkout
+    shutil.copytree(ROOT / "lib" / "dlbook", src / "lib" / "dlbook", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, src / name)
     done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                           "-w", str(tmp_path), str(ROOT)], capture_output=True, text=True, timeout=300)
+                           "-w", str(tmp_path), str(src)], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     (wheel,) = tmp_path.glob("dlbook-*.whl")
     names = zipfile.ZipFile(wheel).namelist()

@@ -680,26 +680,27 @@ def fit(model: nn.Module, train_loader, *, loss_fn: Callable, optimizer: torch.o
             stopper.restore(model)
             return history
 
-    with _Log(tensorboard, progress, epochs, resumed_at=history.global_step if resumed else None) as log:
-        for epoch in range(done + 1, epochs + 1):
-            lr = optimizer.param_groups[0]["lr"]  # read before a per-step scheduler changes it
-            row = {"epoch": epoch, **_train_epoch(model, train_loader, setup, history, epoch, log)}
-            if val_loader is not None:
-                val = evaluate(model, val_loader, loss_fn, metrics, device)
-                row.update({f"val_{k}": v for k, v in val.items()})
-            row["lr"] = lr
-            history.append(row)
-            if scheduler_interval == "epoch":
-                _step_scheduler(scheduler, row)
-            stopper.update(epoch, history, model)
-            if ckpt is not None:
-                ckpt.save(epoch, history, stopper.best)
-            log.epoch(row, model, history.global_step)
-            stop = [bool(cb(history, model)) for cb in callbacks]  # a list, not any(): every callback runs
-            if history.stopped_early or any(stop):
-                break
-    if early_stopping is not None:
-        stopper.restore(model)
+    try:
+        with _Log(tensorboard, progress, epochs, resumed_at=history.global_step if resumed else None) as log:
+            for epoch in range(done + 1, epochs + 1):
+                lr = optimizer.param_groups[0]["lr"]  # read before a per-step scheduler changes it
+                row = {"epoch": epoch, **_train_epoch(model, train_loader, setup, history, epoch, log)}
+                if val_loader is not None:
+                    val = evaluate(model, val_loader, loss_fn, metrics, device)
+                    row.update({f"val_{k}": v for k, v in val.items()})
+                row["lr"] = lr
+                history.append(row)
+                if scheduler_interval == "epoch":
+                    _step_scheduler(scheduler, row)
+                stopper.update(epoch, history, model)
+                if ckpt is not None:
+                    ckpt.save(epoch, history, stopper.best)
+                log.epoch(row, model, history.global_step)
+                stop = [bool(cb(history, model)) for cb in callbacks]  # a list, not any(): every callback runs
+                if history.stopped_early or any(stop):
+                    break
+    finally:
+        stopper.restore(model)  # the best epoch's weights, also when training stops on an error
     return history
 
 

@@ -95,6 +95,11 @@ def build_edition(edition, *, jupyterhub_url: str | None = None, mathjax_path: s
     return work / "_build" / "html"
 
 
+def _set_environ(env: dict[str, str]) -> None:
+    """A worker's environment, which its kernels inherit."""
+    os.environ.update(env)
+
+
 def _execute_notebook(path: str, timeout: int) -> tuple[str, float, str | None]:
     """Run one notebook in its folder (in a worker process); return (executed JSON, seconds, error)."""
     import nbformat
@@ -146,30 +151,20 @@ def prime_cache(paths: list[Path], cache_dir: Path = CACHE, jobs: int | None = N
     timeout = int(book_config()["execute"].get("timeout", 300))
     print(f"executing {len(todo)} notebook(s), {jobs} at a time (OMP_NUM_THREADS={env['OMP_NUM_THREADS']})", flush=True)
     failed = []
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)  # inherited by the workers and their kernels
-    try:
-        # longest first (by file size, a fair proxy) so that the last worker is not left alone with one
-        todo.sort(key=lambda p: -p.stat().st_size)
-        with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
-            futures = {pool.submit(_execute_notebook, str(p), timeout): p for p in todo}
-            for future, path in futures.items():
-                text, seconds, error = future.result()
-                name = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
-                if error:
-                    print(f"  {name}: failed after {seconds:.0f} s: {error}", flush=True)
-                    failed.append(str(name))
-                    continue
-                cache.cache_notebook_bundle(
-                    CacheBundleIn(nbformat.reads(text, as_version=4), str(path), data={"execution_seconds": seconds}),
-                    check_validity=False, overwrite=True)
-                print(f"  {name}: {seconds:.0f} s", flush=True)
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    todo.sort(key=lambda p: -p.stat().st_size)  # largest first, so the last worker is not left alone with one
+    with ProcessPoolExecutor(jobs, mp_context=get_context("spawn"), initializer=_set_environ, initargs=(env,)) as pool:
+        futures = {pool.submit(_execute_notebook, str(p), timeout): p for p in todo}
+        for future, path in futures.items():
+            text, seconds, error = future.result()
+            name = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+            if error:
+                print(f"  {name}: failed after {seconds:.0f} s: {error}", flush=True)
+                failed.append(str(name))
+                continue
+            cache.cache_notebook_bundle(
+                CacheBundleIn(nbformat.reads(text, as_version=4), str(path), data={"execution_seconds": seconds}),
+                check_validity=False, overwrite=True)
+            print(f"  {name}: {seconds:.0f} s", flush=True)
     return failed
 
 
