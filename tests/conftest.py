@@ -14,14 +14,14 @@ MARKED_FILES = {
     "lib": (  # the library's own modules (lib/dlbook): fast, no notebooks
         "test_activations.py", "test_augmentation.py", "test_autograd.py", "test_batchnorm.py", "test_check.py",
         "test_conv.py", "test_data.py", "test_diagrams.py", "test_dimensionality.py", "test_features.py",
-        "test_gradcheck.py", "test_init.py", "test_knn.py", "test_layers.py", "test_linear.py", "test_losses.py",
+        "test_gradcheck.py", "test_init.py", "test_knn.py", "test_language.py", "test_layers.py", "test_linear.py", "test_losses.py",
         "test_metrics.py", "test_mlp.py", "test_models.py", "test_nets.py", "test_optim.py", "test_perceptron.py",
         "test_plot.py", "test_preprocessing.py", "test_regularization.py", "test_rnn.py", "test_runtime.py",
         "test_scaling.py", "test_search.py", "test_surfaces.py", "test_tensors.py", "test_text.py", "test_train.py",
         "test_widgets.py",
     ),
     "book": (  # the book as a whole: editions, headers, glossary, search, docs, packaging, lint
-        "test_backlinks.py", "test_docs.py", "test_editions.py", "test_glossary.py", "test_install.py",
+        "test_backlinks.py", "test_docs.py", "test_edition_language.py", "test_editions.py", "test_glossary.py", "test_install.py",
         "test_lint.py", "test_publishing.py", "test_search_ko.py", "test_structure.py",
     ),
     "course": (  # nbgrader: exercise generation, autograding, the instructor's kit

@@ -38,10 +38,14 @@ def test_headers_footers_and_editions_are_current():
     assert cli.problems() == []
 
 
-def test_header_is_the_same_code_everywhere():
-    for path, _ in cli.all_notebooks():
+def test_header_is_the_same_code_everywhere_but_for_the_edition_language():
+    for path, lang in cli.all_notebooks():
         headers = notebooks.tagged(notebooks.read(path), notebooks.HEADER_TAG)
-        assert len(headers) == 1 and headers[0].source == notebooks.header_source(), path
+        assert len(headers) == 1 and headers[0].source == notebooks.header_source(lang), path
+    ko, en = notebooks.header_source("ko").splitlines(), notebooks.header_source("en").splitlines()
+    differing = [(a, b) for a, b in zip(ko, en) if a != b]
+    assert len(ko) == len(en) and [a.split("#")[0].strip() for a, _ in differing] == ['dlbook.set_language("ko")']
+    assert 'dlbook.set_language' not in notebooks.header_source(None)  # exercises: both languages
 
 
 def _nb(*cells):
@@ -67,16 +71,23 @@ def test_sync_updates_inserts_and_removes_code_by_id_and_keeps_prose():
     assert [c.metadata.get("tags") for c in target.cells] == [None] * 4  # no empty tag lists
 
 
-def test_editions_share_one_execution_cache_key(tmp_path):
+def test_each_edition_executes_on_its_own_and_prose_never_re_executes(tmp_path):
     from jupyter_cache.cache.main import JupyterCacheBase
 
-    from dlbook_tools.sphinx_ext import _share_cache_between_editions
+    from dlbook_tools.sphinx_ext import _key_cache_on_code
 
-    _share_cache_between_editions()
+    _key_cache_on_code()
     cache = JupyterCacheBase(str(tmp_path))
     for path in KO:
-        hashes = {cache.create_hashed_notebook(notebooks.read(p))[1] for p in (path, notebooks.counterpart(path, "en"))}
-        assert len(hashes) == 1, f"{path.stem}: the editions would execute separately"
+        ko = notebooks.read(path)
+        hashes = {cache.create_hashed_notebook(nb)[1] for nb in (ko, notebooks.read(notebooks.counterpart(path, "en")))}
+        assert len(hashes) == 2, f"{path.stem}: the editions would share one execution (and one language)"
+        edited = copy.deepcopy(ko)
+        for cell in edited.cells:
+            if cell.cell_type == "markdown":
+                cell.source += " (edited)"
+            cell.metadata.pop("mystnb", None)  # captions and alt text
+        assert cache.create_hashed_notebook(edited)[1] == cache.create_hashed_notebook(ko)[1], path.stem
 
 
 def test_the_cache_primed_in_parallel_serves_the_build_and_the_other_edition(tmp_path):
@@ -107,6 +118,26 @@ def test_the_cache_primed_in_parallel_serves_the_build_and_the_other_edition(tmp
     with pytest.raises(KeyError):
         cache.match_cache_notebook(nbformat.read(bad, as_version=4))
     assert book.prime_cache(good, tmp_path / "cache") == []  # nothing left to execute
+
+
+def test_sync_keeps_each_editions_outputs_and_header_and_clears_what_changed():
+    def header(lang):
+        cell = nbformat.v4.new_code_cell(notebooks.header_source(lang), id="dlbook-header")
+        cell.metadata["tags"] = [notebooks.HEADER_TAG]
+        return cell
+
+    def ran(source, text, cid):
+        cell = nbformat.v4.new_code_cell(source, id=cid, execution_count=1)
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
+        return cell
+
+    source = _nb(header("ko"), ran("print(tr('같다', 'same'))", "같다\n", "a"), ran("print(tr('새', 'new'))", "새\n", "b"))
+    target = _nb(header("en"), ran("print(tr('같다', 'same'))", "same\n", "a"), ran("print('old')", "old\n", "b"))
+    assert notebooks.sync_code(source, target) == ["updated code cell b"]
+    assert target.cells[0].source == notebooks.header_source("en")  # the header is the edition's own
+    assert target.cells[1].outputs[0]["text"] == "same\n"  # unchanged code keeps its English output
+    assert target.cells[2].outputs == [] and target.cells[2].execution_count is None  # to be executed
+    assert notebooks.code_differences(source, target) == []
 
 
 def test_sync_refuses_a_cell_that_changed_kind():

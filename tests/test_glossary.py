@@ -5,7 +5,7 @@ import pytest
 
 pytest.importorskip("yaml", reason="the book's tooling (pip install -e '.[book]')")
 
-from dlbook_tools import config, glossary, notebooks
+from dlbook_tools import config, edition_language, glossary, notebooks
 
 ROOT = config.ROOT
 KO = sorted((ROOT / "chapters" / "ko").glob("*.ipynb"))
@@ -32,6 +32,19 @@ def test_glossary_is_well_formed():
 def test_korean_chapters_use_no_rejected_variant(path):
     found = glossary.rejected_variants(prose(path))
     assert found == [], "\n".join(f"{path.relative_to(ROOT)}:{line}: '{v}' → use '{ok}'" for line, v, ok in found)
+
+
+def korean_code(path):
+    """The lines of the code cells that hold Korean: labels in `tr(...)`, comments, messages."""
+    nb = notebooks.read(path)
+    lines = [ln for c in notebooks.shared_code(nb) for ln in c.source.splitlines()]
+    return "\n".join(ln for ln in lines if edition_language.HANGUL.search(ln))
+
+
+@pytest.mark.parametrize("path", KO, ids=lambda p: p.stem)
+def test_korean_strings_in_code_use_no_rejected_variant(path):
+    found = glossary.rejected_variants(korean_code(path))
+    assert found == [], "\n".join(f"{path.relative_to(ROOT)} (code): '{v}' → use '{ok}'" for _, v, ok in found)
 
 
 def test_lint_reports_file_line_and_preferred_term():

@@ -7,15 +7,17 @@ first use, so ``import dlbook`` stays fast::
     import dlbook
     dlbook.activations.sigmoid(1.0)     # tensor(0.7311)
     dlbook.device()                     # cuda → mps → cpu
+    dlbook.tr("에포크", "epoch")          # the edition's language (set by a chapter's setup cell)
 """
 from __future__ import annotations
 
 import importlib
 
+from .language import set_language, tr
 from .runtime import device, seed_everything
 
 __version__ = "0.1.0"
-__all__ = ["device", "seed_everything", "__version__"]
+__all__ = ["device", "seed_everything", "set_language", "tr", "__version__"]
 
 
 def __getattr__(name: str):

@@ -56,12 +56,53 @@ def setup(*, dpi: int = 100) -> None:
     _display_figures_as_images()
 
 
+FIGURE_MARKER = "dlbook"  # the PNG text chunk in which a displayed figure records its labels
+
+
+def figure_labels(fig) -> list[str]:
+    """The words a reader reads in ``fig``: suptitle, titles, axis labels, legend entries, texts.
+
+    Tick labels are left out (numbers, class names of a data set); a colour bar's label is its
+    axes' label.
+    """
+    texts = [fig._suptitle] if getattr(fig, "_suptitle", None) is not None else []
+    texts += list(fig.texts)
+    for ax in fig.axes:
+        texts += [ax.title, ax._left_title, ax._right_title, ax.xaxis.label, ax.yaxis.label, *ax.texts]
+        if getattr(ax, "zaxis", None) is not None:
+            texts.append(ax.zaxis.label)
+        legend = ax.get_legend()
+        if legend is not None:
+            texts += [legend.get_title(), *legend.get_texts()]
+    for legend in fig.legends:
+        texts += [legend.get_title(), *legend.get_texts()]
+    return [t.get_text() for t in texts if t.get_visible() and t.get_text().strip()]
+
+
+def _png(fig) -> bytes:
+    """``fig`` as PNG bytes that record the edition's language and the figure's labels.
+
+    The record (JSON in a PNG text chunk, read back by ``tests/test_figure_language.py`` in the
+    built book) lets the book check that the Korean edition's figures speak Korean.
+    """
+    import json
+
+    from IPython.core.pylabtools import print_figure
+
+    from .language import current
+
+    record = json.dumps({"language": current(), "labels": figure_labels(fig)})  # ASCII-escaped
+    return print_figure(fig, "png", metadata={FIGURE_MARKER: record})
+
+
 def _display_figures_as_images() -> None:
-    """In IPython, show a ``Figure`` left at the end of a cell as a PNG image.
+    """In IPython, show every ``Figure`` as a PNG that records its labels (see ``_png``).
 
     Figures built with the object API (``Figure()``, as the library's plot functions do) are
-    displayed by IPython's formatters, which the inline backend registers only once pyplot is
-    imported; without this a bare ``fig`` would print ``<Figure size … with … Axes>``.
+    displayed by IPython's formatters, which the inline backend registers only once it is loaded;
+    without this a bare ``fig`` would print ``<Figure size … with … Axes>``. The backend is loaded
+    first (matplotlib loads it lazily, at the first figure), so that its own PNG formatter,
+    registered then, is replaced rather than replacing this one.
     """
     try:
         from IPython import get_ipython
@@ -70,10 +111,12 @@ def _display_figures_as_images() -> None:
     shell = get_ipython()
     if shell is None:
         return
-    from IPython.core.pylabtools import print_figure
+    import matplotlib.pyplot as plt
     from matplotlib.figure import Figure
 
-    shell.display_formatter.formatters["image/png"].for_type(Figure, lambda fig: print_figure(fig, "png"))
+    plt.switch_backend(matplotlib.get_backend())  # load it now
+
+    shell.display_formatter.formatters["image/png"].for_type(Figure, _png)
 
 
 def draw_activation(ax, name: str, x: torch.Tensor, alpha: float | None = None, *, derivative: bool = True):

@@ -125,17 +125,17 @@ def prime_cache(paths: list[Path], cache_dir: Path = CACHE, jobs: int | None = N
     """Execute the notebooks that the jupyter-cache at ``cache_dir`` lacks, ``jobs`` at a time.
 
     Each kernel gets ``OMP_NUM_THREADS`` = cores // jobs (at least 1), so the cores are shared, not
-    oversubscribed. The cache is keyed as the build keys it (code and tags), so the other edition
-    and the build itself only read it. Returns the notebooks that failed: the build runs those
+    oversubscribed. The cache is keyed as the build keys it (code and tags), so the build itself
+    only reads it. Returns the notebooks that failed: the build runs those
     again and reports their error in its usual way.
     """
     import nbformat
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
 
-    from .sphinx_ext import _share_cache_between_editions
+    from .sphinx_ext import _key_cache_on_code
 
-    _share_cache_between_editions()
+    _key_cache_on_code()
     cache = get_cache(str(cache_dir))
     todo = []
     for path in paths:
@@ -208,7 +208,7 @@ def build(*, jupyterhub_url: str | None = None) -> Path:
     """Build every edition and the landing page; return ``_build/html``."""
     HTML.mkdir(parents=True, exist_ok=True)
     mathjax_path = vendor_mathjax()
-    prime_cache(notebooks_of(editions()[0]))
+    prime_cache([path for edition in editions() for path in notebooks_of(edition)])
     for edition in editions():
         built = build_edition(edition, jupyterhub_url=jupyterhub_url, mathjax_path=mathjax_path)
         target = HTML / edition.code

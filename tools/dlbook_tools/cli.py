@@ -1,8 +1,8 @@
 """``dlbook-tools``: the book's chores from one command.
 
   dlbook-tools book                         build both editions into _build/html
-  dlbook-tools execute chapters/ko/X.ipynb  run a chapter, keep checked outputs, copy code to the other edition
-  dlbook-tools sync chapters/ko/X.ipynb     copy code cells (and checked outputs) to the other edition
+  dlbook-tools execute chapters/ko/X.ipynb  copy a chapter's code to the other edition, run both, keep checked outputs
+  dlbook-tools sync chapters/ko/X.ipynb     copy code cells to the other edition (changed cells lose their outputs)
   dlbook-tools header [--check]             write the standard header/footer cells everywhere
   dlbook-tools exercises [--check] [STEM]   generate exercises/ from solutions/ with nbgrader
   dlbook-tools course init|release|collect|autograde|feedback|export|report …
@@ -30,6 +30,11 @@ def _edition_of(path: Path) -> str:
 
 
 def cmd_sync(paths, execute=False) -> int:
+    """Carry each notebook's code to the other editions; with ``execute``, run every edition.
+
+    Each edition runs on its own, since its outputs (figure labels, printed labels) speak its
+    language; the code is the same but for the header's ``set_language`` line.
+    """
     for path in map(Path, paths):
         lang = _edition_of(path)
         nb = notebooks.read(path)
@@ -45,8 +50,11 @@ def cmd_sync(paths, execute=False) -> int:
             tnb = notebooks.read(target)
             changes = notebooks.sync_code(nb, tnb)
             notebooks.stamp(tnb, other, path.stem)
+            print(f"{target}: {len(changes)} change(s)" + "".join(f"\n  {c}" for c in changes), flush=True)
+            if execute:
+                print(f"executing {target} …", flush=True)
+                notebooks.execute(tnb, target.resolve().parent)
             notebooks.write(tnb, target)
-            print(f"{target}: {len(changes)} change(s)" + "".join(f"\n  {c}" for c in changes))
     return 0
 
 

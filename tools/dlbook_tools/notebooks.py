@@ -21,12 +21,15 @@ if "google.colab" in sys.modules:
     %pip install -q "dlbook @ git+{url}@{branch}"
 
 import dlbook
-from dlbook import plot
-
+from dlbook import plot{imports}
+{language}
 dlbook.seed_everything(0)
 plot.setup()
 device = dlbook.device()
 print("dlbook", dlbook.__version__, "· device:", device)'''
+# A chapter's header sets its edition's language (the one line in which the editions' code differs);
+# an exercise, read in both languages, leaves it unset, and `tr` shows both.
+LANGUAGE_LINE = '\ndlbook.set_language("{lang}")  # 그림과 출력의 언어 · the language of figures and printed labels'
 
 FOOTER = {
     "ko": (
@@ -43,9 +46,12 @@ FOOTER = {
 }
 
 
-def header_source(root: Path = ROOT) -> str:
+def header_source(lang: str | None = None, root: Path = ROOT) -> str:
+    """The setup cell of a chapter in edition ``lang``, or of an exercise (``None``)."""
     url, branch = repository(root)
-    return HEADER.format(url=url, branch=branch)
+    if lang is None:
+        return HEADER.format(url=url, branch=branch, imports="", language="")
+    return HEADER.format(url=url, branch=branch, imports=", tr", language=LANGUAGE_LINE.format(lang=lang))
 
 
 def footer_source(lang: str, stem: str, root: Path = ROOT) -> str:
@@ -82,9 +88,9 @@ def stamp(nb, lang: str | None, stem: str, root: Path = ROOT, *, exercise: bool 
     before = nbformat.writes(nb)
     headers = tagged(nb, HEADER_TAG)
     if headers:
-        headers[0].source = header_source(root)
+        headers[0].source = header_source(lang, root)
     else:
-        cell = nbformat.v4.new_code_cell(header_source(root), id="dlbook-header")
+        cell = nbformat.v4.new_code_cell(header_source(lang, root), id="dlbook-header")
         cell.metadata["tags"] = [HEADER_TAG, "hide-input"]
         nb.cells.insert(_header_index(nb), cell)
     if lang is not None:
@@ -114,20 +120,31 @@ def counterpart(path: Path, lang: str) -> Path:
     return path.parent.parent / lang / path.name
 
 
+def is_header(cell) -> bool:
+    return HEADER_TAG in cell.get("metadata", {}).get("tags", [])
+
+
+def shared_code(nb) -> list:
+    """The code cells both editions share: all but the header, which `stamp` writes per edition."""
+    return [c for c in code_cells(nb) if not is_header(c)]
+
+
 def sync_code(source_nb, target_nb) -> list[str]:
-    """Give ``target_nb`` the code cells (sources and outputs) of ``source_nb``.
+    """Give ``target_nb`` the code cells of ``source_nb`` (sources and tags, not outputs).
 
     Code cells are matched by cell id: changed ones are updated in place, new ones are
     inserted after the cell that precedes them in the source, and code cells the source
-    no longer has are removed. Markdown cells of the target are never touched.
+    no longer has are removed. Markdown cells and the header of the target are never
+    touched. Each edition executes on its own (its outputs speak its language), so a cell
+    whose code changed loses its outputs until the target is executed.
     Returns a list of what changed.
     """
     changes = []
     src_ids = [c.id for c in source_nb.cells]
-    src_code = {c.id: c for c in source_nb.cells if c.cell_type == "code"}
+    src_code = {c.id: c for c in shared_code(source_nb)}
     keep = []
     for c in target_nb.cells:
-        if c.cell_type == "code" and c.id not in src_code:
+        if c.cell_type == "code" and not is_header(c) and c.id not in src_code:
             changes.append(f"removed code cell {c.id}")
         else:
             keep.append(c)
@@ -137,11 +154,11 @@ def sync_code(source_nb, target_nb) -> list[str]:
         if existing is not None:
             if existing.cell_type != "code":
                 raise ValueError(f"cell {cid} is code in one edition and {existing.cell_type} in the other")
-            if (existing.source, existing.get("outputs"), existing.execution_count) != (cell.source, cell.get("outputs"), cell.execution_count):
+            if existing.source != cell.source:
                 changes.append(f"updated code cell {cid}")
-            existing.source = cell.source
-            existing.outputs = copy.deepcopy(cell.outputs)
-            existing.execution_count = cell.execution_count
+                existing.source = cell.source
+                existing.outputs = []
+                existing.execution_count = None
             if cell.metadata.get("tags"):
                 existing.metadata["tags"] = list(cell.metadata["tags"])
             else:
@@ -154,14 +171,16 @@ def sync_code(source_nb, target_nb) -> list[str]:
             if idx is not None:
                 at = idx + 1
                 break
-        target_nb.cells.insert(at, copy.deepcopy(cell))
+        new = copy.deepcopy(cell)
+        new.outputs, new.execution_count = [], None
+        target_nb.cells.insert(at, new)
         changes.append(f"added code cell {cid}")
     return changes
 
 
 def code_differences(a, b) -> list[str]:
-    """Where two editions' code cells differ (empty when they are identical)."""
-    ca, cb = code_cells(a), code_cells(b)
+    """Where two editions' shared code cells differ (empty when they are identical)."""
+    ca, cb = shared_code(a), shared_code(b)
     problems = []
     if len(ca) != len(cb):
         problems.append(f"{len(ca)} code cells vs {len(cb)}")

@@ -45,13 +45,13 @@ def _on_page_context(app, pagename, templatename, context, doctree):
     context["metatags"] = context.get("metatags", "") + tags
 
 
-def _share_cache_between_editions() -> None:
+def _key_cache_on_code() -> None:
     """Key jupyter-cache on code and tags only.
 
-    jupyter-cache already ignores markdown cells, but it hashes *all* cell metadata,
-    and a figure's caption and alt text (``mystnb`` metadata) are written in each
-    edition's language. Without this, the two editions of a chapter would never
-    share a cache entry and every chapter would run twice per build.
+    jupyter-cache already ignores markdown cells, but it hashes *all* cell metadata, and a
+    figure's caption and alt text (``mystnb`` metadata) are prose. With this, an edit of a
+    caption re-executes nothing. The two editions still have two keys: their headers set
+    different languages (``dlbook.set_language``), and each runs on its own.
     """
     from jupyter_cache.cache.main import JupyterCacheBase
 
@@ -99,7 +99,7 @@ class GlossaryTable(SphinxDirective):
 
 
 def setup(app):
-    _share_cache_between_editions()
+    _key_cache_on_code()
     from .search_ko import register
 
     register()

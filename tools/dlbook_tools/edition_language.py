@@ -1,0 +1,59 @@
+"""Does a text speak its edition's language? Used by the tests of the Korean edition's outputs.
+
+The Korean edition's figures, printed labels and code comments are Korean (comments may be
+bilingual, ``# 기울기를 0으로 · zero the gradients``, since the editions share their code);
+the English edition's outputs hold no Hangul. Names stay as they are in both: identifiers
+(anything with ``_``, ``.``, a digit or inside backticks), math between ``$``, units, and the
+proper names and acronyms in ``NAMES``.
+"""
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+
+HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
+WORD = re.compile(r"(?<![\w.`])[A-Za-z]{3,}(?![\w.`(])")
+MATH = re.compile(r"\$[^$]*\$|`[^`]*`")
+
+# Names, not words: the same in a Korean and an English text. Lower case.
+NAMES = frozenset("""
+adam adamw adagrad rmsprop sgd nesterov momentum relu elu gelu selu tanh sigmoid softmax softplus swish maxout
+lstm gru rnn cnn mlp knn resnet vgg alexnet lenet googlenet inception densenet mnist cifar imagenet pytorch torch
+numpy dlbook xavier glorot lecun kaiming batchnorm layernorm dropout nbval nbgrader colab jupyter gpu cpu cuda
+true false none nan inf tensor size dtype float int bool grad device shape
+""".split())
+
+
+def english_words(text: str) -> list[str]:
+    """The words of ``text`` that are English rather than names (math and code spans left out)."""
+    text = MATH.sub(" ", text)
+    return [w for w in WORD.findall(text) if w.lower() not in NAMES]
+
+
+def speaks(text: str, lang: str) -> bool:
+    """Korean: Hangul, or no English word at all. English: no Hangul."""
+    if lang == "en":
+        return not HANGUL.search(text)
+    return bool(HANGUL.search(text)) or not english_words(text)
+
+
+def comments(source: str) -> list[str]:
+    """The comments of a code cell; a block of whole-line comments is one comment, so that a
+    Korean line followed by its English translation reads as one bilingual comment. IPython
+    magics and shell lines are skipped."""
+    lines = "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln for ln in source.splitlines())
+    try:
+        tokens = [t for t in tokenize.generate_tokens(io.StringIO(lines).readline) if t.type == tokenize.COMMENT]
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return [ln.split("#", 1)[1].strip() for ln in lines.splitlines() if "#" in ln]
+    found, last_row = [], None
+    for t in tokens:
+        text = t.string.lstrip("#").strip()
+        whole_line = not t.line[: t.start[1]].strip()
+        if whole_line and last_row == t.start[0] - 1 and found:
+            found[-1] += "\n" + text
+        else:
+            found.append(text)
+        last_row = t.start[0] if whole_line else None
+    return found
