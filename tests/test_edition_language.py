@@ -5,11 +5,9 @@ language the chapter's header set. The printed outputs are read from the noteboo
 from the built book (each PNG records the labels it was drawn with: ``dlbook.plot._png``).
 """
 import html.parser
-import json
 import os
 
 import pytest
-from PIL import Image
 
 from dlbook_tools import config, edition_language, notebooks
 
@@ -77,15 +75,8 @@ def figure_problems(stem: str) -> list[str]:
         parser = _Images()
         parser.feed(page.read_text(encoding="utf-8"))
         for src in parser.srcs:
-            raw = Image.open(page.parent / src).info.get("dlbook")
-            if raw is None:
-                found.append(f"{lang} {src}: not drawn through dlbook.plot's display (no record)")
-                continue
-            record = json.loads(raw)
-            if record["language"] != lang:
-                found.append(f"{lang} {src}: drawn with language {record['language']!r}")
-            found += [f"{lang} {src}: label {label!r}" for label in record["labels"]
-                      if not edition_language.speaks(label, lang)]
+            record = edition_language.png_record((page.parent / src).read_bytes())
+            found += [f"{lang} {src}: {p}" for p in edition_language.record_problems(record, lang)]
     return found
 
 

@@ -29,6 +29,13 @@ def _edition_of(path: Path) -> str:
     return lang
 
 
+def _report_figures(path, problems) -> None:
+    """Say which figures do not speak the edition's language (tests/test_edition_language.py checks the book)."""
+    if problems:
+        print(f"{path}: {len(problems)} figure label(s) not in the edition's language:"
+              + "".join(f"\n  {p}" for p in problems), flush=True)
+
+
 def cmd_sync(paths, execute=False) -> int:
     """Carry each notebook's code to the other editions; with ``execute``, run every edition.
 
@@ -41,7 +48,7 @@ def cmd_sync(paths, execute=False) -> int:
         notebooks.stamp(nb, lang, path.stem)
         if execute:
             print(f"executing {path} …", flush=True)
-            notebooks.execute(nb, path.resolve().parent)
+            _report_figures(path, notebooks.execute(nb, path.resolve().parent, lang=lang))
         notebooks.write(nb, path)
         for other in notebooks.other_editions(lang):
             target = notebooks.counterpart(path, other)
@@ -53,7 +60,7 @@ def cmd_sync(paths, execute=False) -> int:
             print(f"{target}: {len(changes)} change(s)" + "".join(f"\n  {c}" for c in changes), flush=True)
             if execute:
                 print(f"executing {target} …", flush=True)
-                notebooks.execute(tnb, target.resolve().parent)
+                _report_figures(target, notebooks.execute(tnb, target.resolve().parent, lang=other))
             notebooks.write(tnb, target)
     return 0
 

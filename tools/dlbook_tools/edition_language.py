@@ -57,3 +57,34 @@ def comments(source: str) -> list[str]:
             found.append(text)
         last_row = t.start[0] if whole_line else None
     return found
+
+
+def record_problems(record: dict | None, lang: str) -> list[str]:
+    """What is wrong with a figure's record (``dlbook.plot._png``) in edition ``lang``."""
+    if record is None:
+        return ["not drawn through dlbook.plot's display (no record): call plot.setup() first"]
+    found = [] if record.get("language") == lang else [f"drawn with language {record.get('language')!r}"]
+    return found + [f"label {label!r}" for label in record.get("labels", []) if not speaks(label, lang)]
+
+
+def png_record(data: bytes) -> dict | None:
+    """The record a PNG drawn by ``dlbook.plot`` carries, or None."""
+    import json
+
+    from PIL import Image
+
+    raw = Image.open(io.BytesIO(data)).info.get("dlbook")
+    return None if raw is None else json.loads(raw)
+
+
+def executed_figure_problems(nb, lang: str) -> list[str]:
+    """The figure problems of an executed notebook (before its unchecked outputs are dropped)."""
+    import base64
+
+    found = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            png = out.get("data", {}).get("image/png")
+            if png:
+                found += [f"cell {cell.id}: {p}" for p in record_problems(png_record(base64.b64decode(png)), lang)]
+    return found

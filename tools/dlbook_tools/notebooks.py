@@ -191,12 +191,20 @@ def code_differences(a, b) -> list[str]:
 
 
 # ---------------------------------------------------------------- execution
-def execute(nb, cwd: Path, timeout: int = 600) -> None:
-    """Run every cell in ``cwd`` and keep only the outputs nbval checks."""
+def execute(nb, cwd: Path, timeout: int = 600, lang: str | None = None) -> list[str]:
+    """Run every cell in ``cwd`` and keep only the outputs nbval checks.
+
+    Returns, for a chapter of edition ``lang``, the figures whose labels are not in its language
+    (``edition_language``), read before their outputs are dropped.
+    """
     from nbclient import NotebookClient
 
+    from .edition_language import executed_figure_problems
+
     NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}).execute()
+    problems = executed_figure_problems(nb, lang) if lang else []
     strip_unchecked_outputs(nb)
+    return problems
 
 
 def strip_unchecked_outputs(nb) -> None:
