@@ -172,6 +172,27 @@ def test_maxout_rejects_indivisible_width():
         A.maxout(torch.zeros(2, 4), 0)
 
 
+def test_one_registry_names_every_backend():
+    """Every model's activation comes from A.ACTIVATIONS: the torch.nn module, the hand-written layer, the Value."""
+    from dlbook import autograd, layers
+
+    x = torch.linspace(-3, 3, 13, dtype=torch.float64)
+    for name, act in A.ACTIVATIONS.items():
+        if act.module is not None:
+            module = act.module() if name != "prelu" else act.module(init=act.alpha)
+            torch.testing.assert_close(module(x).detach(), act(x))
+    for name in ("relu", "sigmoid", "tanh"):
+        layer = layers.activation_layer(name)
+        assert layer.activation == name
+        torch.testing.assert_close(layer().forward(x), A.get(name)(x))
+        n = autograd.Neuron(1, name)
+        n.w[0].data, n.b.data = 1.0, 0.0  # φ(1·x + 0) = φ(x)
+        torch.testing.assert_close(torch.tensor([n([v]).data for v in x.tolist()], dtype=torch.float64), A.get(name)(x))
+    assert A.get("relu", among=("relu",)) is A.ACTIVATIONS["relu"]
+    with pytest.raises(ValueError, match=r"'elu' is not available in my model; expected one of \['relu'\]"):
+        A.get("elu", among=("relu",), where="my model")
+
+
 def test_unknown_name_lists_choices():
     with pytest.raises(ValueError, match=r"unknown activation 'gelu'.*'relu'"):
         A.get("gelu")

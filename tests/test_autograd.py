@@ -204,8 +204,10 @@ def test_bad_inputs():
         Value(-1.0) ** Value(2.0)
     with pytest.raises(ValueError, match="x must have 3 inputs, got 2"):
         Neuron(3)([1.0, 2.0])
-    with pytest.raises(ValueError, match="activation must be one of"):
+    with pytest.raises(ValueError, match=r"unknown activation 'gelu'; expected one of \[.*'tanh'\]"):
         Layer(2, 2, activation="gelu")
+    with pytest.raises(ValueError, match=r"'elu' is not available in dlbook.autograd.*\['identity', 'relu'"):
+        Neuron(2, activation="elu")
     with pytest.raises(ValueError, match="nouts must list at least one layer"):
         MLP(2, [])
     with pytest.raises(TypeError, match="root must be a Value"):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from dlbook import knn
+from dlbook import knn, search
 
 sklearn_neighbors = pytest.importorskip("sklearn.neighbors")
 F64 = torch.float64
@@ -141,13 +141,19 @@ def test_cross_validate_k_matches_sklearn_on_the_same_folds():
     y = (x[:, 0] + 0.5 * torch.randn(90, generator=g, dtype=F64) > 0).long()   # 2 classes, odd k: no ties
     ks = [1, 3, 9]
     result = knn.cross_validate_k(x, y, ks, folds=4, seed=5)
-    parts = torch.randperm(90, generator=torch.Generator().manual_seed(5)).tensor_split(4)
-    splits = [(torch.cat([q for j, q in enumerate(parts) if j != f]).numpy(), val.numpy()) for f, val in enumerate(parts)]
+    splits = [(train.numpy(), val.numpy()) for train, val in search.kfold_indices(90, 4, seed=5)]  # the one k-fold
     for i, k in enumerate(ks):
         ref = cross_val_score(sklearn_neighbors.KNeighborsClassifier(k, algorithm="brute"), x.numpy(), y.numpy(), cv=splits)
         torch.testing.assert_close(result.scores[i], torch.as_tensor(ref))
     assert result.scores.shape == (3, 4) and result.mean.shape == (3,)
     assert result.best_k == ks[int(result.mean.argmax())]
+    for i, k in enumerate(ks):  # one convention with chapter 12's CVResult: population std (ddof = 0)
+        cv = result.result(k)
+        assert isinstance(cv, search.CVResult)
+        assert cv.mean == pytest.approx(result.mean[i].item()) and cv.std == pytest.approx(result.std[i].item())
+        assert result.std[i].item() == pytest.approx(float(result.scores[i].numpy().std(ddof=0)))
+    with pytest.raises(ValueError, match=r"k=5 was not cross-validated; expected one of \[1, 3, 9\]"):
+        result.result(5)
     again = knn.cross_validate_k(x, y, ks, folds=4, seed=5)
     assert torch.equal(again.scores, result.scores)
     with pytest.raises(ValueError, match=r"k=80 is larger than the smallest training fold n_train=67"):

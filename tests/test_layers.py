@@ -101,6 +101,25 @@ def test_softmax_and_log_softmax_match_torch():
     torch.testing.assert_close(L.softmax(x), F.softmax(x, dim=-1), rtol=1e-12, atol=1e-12)
 
 
+
+def test_softmax_has_one_home_and_networks_run_through_sequential():
+    from dlbook import losses, mlp, nets
+
+    assert L.softmax is losses.softmax and L.log_softmax is losses.log_softmax  # chapter 04's functions
+    net, two = mlp.MLP([3, 4, 2], seed=0), nets.TwoLayerNet(3, 4, 2, weight_init_std=1.0, seed=0)
+    assert isinstance(net.network, L.Sequential) and net.network.layers is net.layers
+    assert isinstance(two.network, L.Sequential) and two.network.layers == list(two.layers.values())
+    x, t = torch.randn(5, 3, dtype=F64), torch.tensor([0, 1, 1, 0, 1])
+    for model in (net, two):  # the gradient through Sequential.backward agrees with autograd
+        params = {k: v.clone().requires_grad_(True) for k, v in model.params.items()}
+        h = x @ params["W1"] + params["b1"]
+        h = torch.relu(h)
+        loss = F.cross_entropy(h @ params["W2"] + params["b2"], t)
+        loss.backward()
+        for k, g in model.gradient(x, t).items():
+            torch.testing.assert_close(g, params[k].grad, rtol=1e-10, atol=1e-12)
+
+
 def test_sigmoid_with_loss_matches_bce_with_logits(device):
     x = (torch.randn(9, 1, dtype=F64, device=device) * 30).requires_grad_()
     t = torch.randint(0, 2, (9,), device=device).to(F64)

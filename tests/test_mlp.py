@@ -86,8 +86,10 @@ def test_errors_name_the_argument():
         MLP([3, 1])
     with pytest.raises(TypeError, match="sizes must be a list"):
         MLP("3-2")
-    with pytest.raises(ValueError, match="activation must be one of"):
+    with pytest.raises(ValueError, match=r"'elu' is not available in dlbook.layers.*\['relu', 'sigmoid', 'tanh'\]"):
         MLP([2, 2], "elu")
+    with pytest.raises(ValueError, match="unknown activation 'gelu'"):
+        MLP([2, 2], "gelu")
     net = MLP([3, 4, 2])
     with pytest.raises(ValueError, match=r"x must have shape \(N, 3\)"):
         net.forward(torch.zeros(5, 2))

@@ -241,8 +241,10 @@ def test_constructor_errors():
         models.VGG(12)
     with pytest.raises(ValueError, match="depth must be one of"):
         models.ResNet(20)
-    with pytest.raises(ValueError, match="activation must be one of"):
+    with pytest.raises(ValueError, match="unknown activation 'softplus'"):
         models.LeNet5(activation="softplus")
+    with pytest.raises(ValueError, match="'step' is not available in dlbook.models"):
+        models.LeNet5(activation="step")
     with pytest.raises(ValueError, match="num_classes must be an integer >= 1"):
         models.MnistCNN(0)
     with pytest.raises(ValueError, match="F must be odd"):

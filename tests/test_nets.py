@@ -115,8 +115,10 @@ def test_plot_decision_regions_returns_a_figure():
 
 
 def test_bad_arguments():
-    with pytest.raises(ValueError, match="activation must be one of"):
+    with pytest.raises(ValueError, match="unknown activation 'gelu'"):
         TwoLayerNet(2, 2, 2, activation="gelu")
+    with pytest.raises(ValueError, match="'step' is not available in dlbook.layers"):
+        TwoLayerNet(2, 2, 2, activation="step")
     with pytest.raises(ValueError, match="output_size must be 1, got 3"):
         TwoLayerNet(2, 2, 3, output="sigmoid")
     with pytest.raises(ValueError, match="hidden_size must be an integer >= 1, got 0"):

@@ -1,5 +1,11 @@
 """Argument checks shared by the whole library.
 
+This is the one home of what several modules need and no chapter teaches: the argument checks,
+the same-shape check of a prediction and its target (losses, metrics) and the one seeding idiom,
+:func:`generator_for` (a fresh CPU ``torch.Generator`` seeded with ``seed``, or the caller's own
+generator, or None for PyTorch's global one). Modules import these from here, never each other's
+private helpers.
+
 Every public function validates what it is given and raises an error that names
 the argument, what was expected and what arrived, so a reader sees the mistake
 rather than a stack of PyTorch internals.
@@ -94,3 +100,48 @@ def fraction_true(mask: torch.Tensor) -> float:
     if mask.numel() == 0:
         raise ValueError("cannot take a fraction of 0 samples: the inputs are empty")
     return mask.sum().item() / mask.numel()
+
+
+def check_non_empty(t: torch.Tensor, name: str) -> torch.Tensor:
+    """Refuse a tensor with no elements, naming it: a loss or a metric needs at least one sample."""
+    if t.numel() == 0:
+        raise ValueError(f"{name} is empty (shape {tuple(t.shape)}): need at least one sample")
+    return t
+
+
+def same_shape_floats(pred, target, pred_name: str, target_name: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Both as float tensors of the same shape, the target moved to the prediction's device and dtype."""
+    pred = as_float_tensor(pred, pred_name)
+    target = as_float_tensor(target, target_name).to(device=pred.device, dtype=pred.dtype)
+    if pred.shape != target.shape:
+        raise ValueError(
+            f"{pred_name} and {target_name} must have the same shape, got {tuple(pred.shape)} and "
+            f"{tuple(target.shape)}"
+        )
+    check_non_empty(pred, pred_name)
+    return pred, target
+
+
+def generator_for(seed, generator=None) -> torch.Generator | None:
+    """The library's one seeding idiom: the generator to draw from.
+
+    ``generator`` itself when given (then ``seed`` must be None), else a fresh CPU generator seeded
+    with ``seed`` (an int >= 0), else None: PyTorch's global generator, which
+    :func:`dlbook.runtime.seed_everything` seeds for a whole notebook. A function that draws
+    random numbers takes ``seed=`` (and, where useful, ``generator=``) and calls this.
+    """
+    from .runtime import float64_device  # runtime imports this module
+
+    if generator is not None:
+        if seed is not None:
+            raise ValueError(f"pass seed or generator, not both (got seed={seed!r} and a generator)")
+        if not isinstance(generator, torch.Generator):
+            raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
+        if float64_device(generator.device) != generator.device:  # the draws are float64, on its device
+            raise ValueError(f"generator must live on a device with float64 (the CPU or CUDA), got "
+                             f"{generator.device}: pass a CPU generator, torch.Generator(), and device=")
+        return generator
+    if seed is None:
+        return None
+    seed = check_positive_int(seed, "seed", minimum=0)
+    return torch.Generator().manual_seed(seed)

@@ -203,6 +203,7 @@ class Activation:
     formula: str  # LaTeX
     alpha: float | None = None  # default α for the functions that take one
     properties: dict = field(default_factory=dict)
+    module: type[torch.nn.Module] | None = None  # the torch.nn layer computing it (models build with it)
 
     def __call__(self, x, alpha: float | None = None) -> torch.Tensor:
         return self.fn(x, *self._args(alpha))
@@ -224,26 +225,44 @@ ACTIVATIONS: dict[str, Activation] = {
         Activation("step", step, step_grad, r"\begin{cases}1 & x>0\\0 & x\le 0\end{cases}",
                    properties=dict(zero_centred=False, monotonic=True, smooth=False, saturates=True)),
         Activation("identity", identity, identity_grad, r"x",
-                   properties=dict(zero_centred=True, monotonic=True, smooth=True, saturates=False)),
+                   properties=dict(zero_centred=True, monotonic=True, smooth=True, saturates=False),
+                   module=torch.nn.Identity),
         Activation("sigmoid", sigmoid, sigmoid_grad, r"\frac{1}{1+e^{-x}}",
-                   properties=dict(zero_centred=False, monotonic=True, smooth=True, saturates=True)),
+                   properties=dict(zero_centred=False, monotonic=True, smooth=True, saturates=True),
+                   module=torch.nn.Sigmoid),
         Activation("tanh", tanh, tanh_grad, r"\frac{e^{x}-e^{-x}}{e^{x}+e^{-x}}",
-                   properties=dict(zero_centred=True, monotonic=True, smooth=True, saturates=True)),
+                   properties=dict(zero_centred=True, monotonic=True, smooth=True, saturates=True),
+                   module=torch.nn.Tanh),
         Activation("relu", relu, relu_grad, r"\max(0, x)",
-                   properties=dict(zero_centred=False, monotonic=True, smooth=False, saturates=False)),
+                   properties=dict(zero_centred=False, monotonic=True, smooth=False, saturates=False),
+                   module=torch.nn.ReLU),
         Activation("leaky_relu", leaky_relu, leaky_relu_grad, r"\max(\alpha x, x)", alpha=0.01,
-                   properties=dict(zero_centred=False, monotonic=True, smooth=False, saturates=False)),
+                   properties=dict(zero_centred=False, monotonic=True, smooth=False, saturates=False),
+                   module=torch.nn.LeakyReLU),
         Activation("prelu", prelu, prelu_grad, r"\max(\alpha x, x),\ \alpha\ \text{learned}", alpha=0.25,
-                   properties=dict(zero_centred=False, monotonic=True, smooth=False, saturates=False)),
+                   properties=dict(zero_centred=False, monotonic=True, smooth=False, saturates=False),
+                   module=PReLU),
         Activation("elu", elu, elu_grad, r"\begin{cases}x & x>0\\ \alpha(e^{x}-1) & x\le 0\end{cases}", alpha=1.0,
-                   properties=dict(zero_centred=True, monotonic=True, smooth=True, saturates=True)),
+                   properties=dict(zero_centred=True, monotonic=True, smooth=True, saturates=True),
+                   module=torch.nn.ELU),
     ]
 }
 
 
-def get(name: str) -> Activation:
-    """Look an activation up by name (``"relu"``, ``"sigmoid"``, …)."""
+def get(name: str, among=None, *, where: str | None = None) -> Activation:
+    """Look an activation up by name (``"relu"``, ``"sigmoid"``, …) in the book's one registry.
+
+    :data:`ACTIVATIONS` is the only list of activation names in the library: the hand-written
+    layers (:func:`dlbook.layers.activation_layer`), the PyTorch models (``Activation.module``)
+    and the scalar autograd engine (:mod:`dlbook.autograd`) all look their activation up here.
+    A model that implements only some of them passes those names as ``among`` and its own name
+    as ``where``; any other name is refused with the list it accepts.
+    """
     try:
-        return ACTIVATIONS[name]
+        act = ACTIVATIONS[name]
     except (KeyError, TypeError):
         raise ValueError(f"unknown activation {name!r}; expected one of {sorted(ACTIVATIONS)}") from None
+    if among is not None and name not in among:
+        raise ValueError(f"activation {name!r} is not available in {where or 'this model'}; "
+                         f"expected one of {sorted(among)}")
+    return act

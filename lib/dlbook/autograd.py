@@ -27,6 +27,8 @@ import numbers
 import random
 from typing import Iterable
 
+from . import activations as A
+
 __all__ = ["Value", "Module", "Neuron", "Layer", "MLP", "trace", "to_dot"]
 
 
@@ -252,7 +254,15 @@ def to_dot(root: Value) -> str:
 
 
 # ---------------------------------------------------------------- a tiny neural network
-_ACTIVATIONS = {"tanh": Value.tanh, "relu": Value.relu, "sigmoid": Value.sigmoid, "linear": None}
+# The activation names are those of the book's one registry, dlbook.activations.ACTIVATIONS; a scalar
+# Value computes the ones it has a method for (named as in the registry), and "identity" (no activation).
+_VALUE_ACTIVATIONS = ("identity", "relu", "sigmoid", "tanh")
+
+
+def _value_activation(name: str):
+    """The ``Value`` method for a registry activation name, or None for ``"identity"``."""
+    A.get(name, among=_VALUE_ACTIVATIONS, where="dlbook.autograd (scalar Value)")
+    return None if name == "identity" else getattr(Value, name)
 
 
 class Module:
@@ -272,8 +282,7 @@ class Neuron(Module):
     def __init__(self, nin: int, activation: str = "tanh", *, rng: random.Random | None = None):
         if isinstance(nin, bool) or not isinstance(nin, int) or nin < 1:
             raise ValueError(f"nin must be a positive integer, got {nin!r}")
-        if activation not in _ACTIVATIONS:
-            raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
+        _value_activation(activation)  # refuses a name the registry or Value lacks
         rng = rng or random.Random(0)
         self.w = [Value(rng.uniform(-1, 1), label=f"w{i}") for i in range(nin)]
         self.b = Value(0.0, label="b")
@@ -283,7 +292,7 @@ class Neuron(Module):
         if len(x) != len(self.w):
             raise ValueError(f"x must have {len(self.w)} inputs, got {len(x)}")
         z = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
-        phi = _ACTIVATIONS[self.activation]
+        phi = _value_activation(self.activation)
         return phi(z) if phi else z
 
     def parameters(self) -> list[Value]:
@@ -313,8 +322,15 @@ class Layer(Module):
 
 
 class MLP(Module):
-    """A multilayer perceptron of Values: ``MLP(2, [4, 4, 1])`` has two tanh hidden layers
-    of 4 units and a linear output. ``seed`` fixes the initial weights."""
+    """A multilayer perceptron of scalar Values: ``MLP(2, [4, 4, 1])`` has two tanh hidden layers
+    of 4 units and a linear (``"identity"``) output. ``seed`` fixes the initial weights.
+
+    This is chapter 07's own model and a different thing from :class:`dlbook.mlp.MLP`: every
+    weight is one :class:`Value` and the gradient comes from the recorded graph (micrograd),
+    not from hand-written layer ``backward`` passes over tensors. It exists to show that
+    back-propagation is the chain rule applied node by node; the book's tensor network is
+    :class:`dlbook.mlp.MLP`. ``activation`` is a name of :data:`dlbook.activations.ACTIVATIONS`
+    that a Value computes: ``"tanh"``, ``"relu"``, ``"sigmoid"`` or ``"identity"``."""
 
     def __init__(self, nin: int, nouts: Iterable[int], activation: str = "tanh", *, seed: int = 0):
         nouts = list(nouts)
@@ -323,7 +339,7 @@ class MLP(Module):
         rng = random.Random(seed)
         sizes = [nin] + nouts
         self.layers = [
-            Layer(sizes[i], sizes[i + 1], activation if i < len(nouts) - 1 else "linear", rng=rng)
+            Layer(sizes[i], sizes[i + 1], activation if i < len(nouts) - 1 else "identity", rng=rng)
             for i in range(len(nouts))
         ]
 

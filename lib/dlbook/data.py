@@ -34,8 +34,7 @@ from typing import Iterator
 
 import torch
 
-from ._checks import check_dtype_on_device, check_ndim, check_number, check_positive_int
-from .runtime import float64_device
+from ._checks import check_dtype_on_device, check_ndim, check_number, check_positive_int, generator_for
 
 __all__ = [
     "load_digits", "load_mnist_subset", "load_sunspots",
@@ -49,23 +48,6 @@ SHAPE_NAMES = ("circle", "triangle")
 
 
 # ---------------------------------------------------------------- helpers
-def _rng(seed, generator) -> torch.Generator | None:
-    """The generator to draw from: ``generator``, a fresh one seeded with ``seed``, or None (global)."""
-    if generator is not None:
-        if seed is not None:
-            raise ValueError(f"pass seed or generator, not both (got seed={seed!r} and a generator)")
-        if not isinstance(generator, torch.Generator):
-            raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
-        if float64_device(generator.device) != generator.device:  # the draws are float64, on its device
-            raise ValueError(f"generator must live on a device with float64 (the CPU or CUDA), got "
-                             f"{generator.device}: pass a CPU generator, torch.Generator(), and device=")
-        return generator
-    if seed is None:
-        return None
-    seed = check_positive_int(seed, "seed", minimum=0)
-    return torch.Generator().manual_seed(seed)
-
-
 def _draw_device(g: torch.Generator | None) -> torch.device:
     return g.device if g is not None else torch.device("cpu")
 
@@ -259,7 +241,7 @@ def make_xor(n_samples: int = 200, noise: float = 0.1, *, seed=None, generator=N
     """
     n = check_positive_int(n_samples, "n_samples")
     noise = _noise(noise)
-    g = _rng(seed, generator)
+    g = generator_for(seed, generator)
     corner = torch.arange(n, device=_draw_device(g)) % 4
     bits = torch.stack([corner // 2, corner % 2], dim=1)  # (n, 2): the corner's coordinates
     x = bits.to(torch.float64) + noise * _randn((n, 2), g)
@@ -281,7 +263,7 @@ def make_spirals(n_samples: int = 300, n_classes: int = 3, noise: float = 0.2, *
         raise ValueError(f"n_samples must be at least n_classes={k}, got {n}")
     noise = _noise(noise)
     turns = check_number(turns, "turns", low=0.0, low_inclusive=False)
-    g = _rng(seed, generator)
+    g = generator_for(seed, generator)
     y = torch.arange(n, device=_draw_device(g)) * k // n  # balanced, classes in blocks
     counts = torch.bincount(y, minlength=k)
     start = torch.cumsum(counts, 0) - counts
@@ -308,7 +290,7 @@ def make_moons(n_samples: int = 100, noise: float | None = None, *, shuffle: boo
     """
     n_out, n_in = _two_groups(n_samples)
     noise = _noise(noise)
-    g = _rng(seed, generator)
+    g = generator_for(seed, generator)
     t_out = torch.linspace(0, math.pi, n_out, dtype=torch.float64)
     t_in = torch.linspace(0, math.pi, n_in, dtype=torch.float64)
     outer = torch.stack([torch.cos(t_out), torch.sin(t_out)], dim=1)
@@ -327,7 +309,7 @@ def make_circles(n_samples: int = 100, noise: float | None = None, *, factor: fl
     n_out, n_in = _two_groups(n_samples)
     noise = _noise(noise)
     factor = check_number(factor, "factor", low=0.0, high=1.0, high_inclusive=False)
-    g = _rng(seed, generator)
+    g = generator_for(seed, generator)
     t_out = torch.arange(n_out, dtype=torch.float64) * (2 * math.pi / n_out)
     t_in = torch.arange(n_in, dtype=torch.float64) * (2 * math.pi / n_in)
     outer = torch.stack([torch.cos(t_out), torch.sin(t_out)], dim=1)
@@ -356,7 +338,7 @@ def make_blobs(n_samples: int = 100, centers=3, n_features: int = 2, cluster_std
     the remainder. Returns ``x``: (n, D), ``y``: (n,) int64 in [0, K).
     """
     n = check_positive_int(n_samples, "n_samples")
-    g = _rng(seed, generator)
+    g = generator_for(seed, generator)
     draw = _draw_device(g)
     if isinstance(centers, numbers.Integral) and not isinstance(centers, bool):
         k = check_positive_int(centers, "centers")
@@ -400,7 +382,7 @@ def make_shapes(n_samples: int = 200, size: int = 28, noise: float = 0.0, *, see
     n = check_positive_int(n_samples, "n_samples")
     size = check_positive_int(size, "size", minimum=12)
     noise = _noise(noise)
-    g = _rng(seed, generator)
+    g = generator_for(seed, generator)
     draw = _draw_device(g)
     y = _randperm(n, g) % 2
     r = size * (0.15 + 0.12 * _rand(n, g))  # circle radius; the triangle gets the same area
@@ -440,7 +422,7 @@ def make_linear(n_samples: int = 100, w: float = 0.1, b: float = 0.3, noise: flo
     n = check_positive_int(n_samples, "n_samples")
     w, b = check_number(w, "w"), check_number(b, "b")
     noise = _noise(noise)
-    g = _rng(seed, generator)
+    g = generator_for(seed, generator)
     x = _rand(n, g)
     y = w * x + b + noise * _randn(n, g)
     dtype = dtype or torch.get_default_dtype()
@@ -465,7 +447,7 @@ def train_test_split(x, y, test_fraction: float = 0.2, *, shuffle: bool = True, 
     if not 1 <= n_test <= n - 1:
         raise ValueError(f"test_fraction={fraction} of {n} rows leaves {n - n_test} for training and "
                          f"{n_test} for testing; both parts need at least one row")
-    order = _randperm(n, _rng(seed, generator)).to(x.device) if shuffle else torch.arange(n, device=x.device)
+    order = _randperm(n, generator_for(seed, generator)).to(x.device) if shuffle else torch.arange(n, device=x.device)
     train, test = order[: n - n_test], order[n - n_test:]  # unshuffled, the test rows come last (as in scikit-learn)
     return x[train], x[test], y[train.to(y.device)], y[test.to(y.device)]
 
@@ -512,7 +494,7 @@ def minibatches(x, y=None, batch_size: int = 32, *, shuffle: bool = True, seed=N
     x, y = _paired(x, y)
     b = check_positive_int(batch_size, "batch_size")
     n = x.shape[0]
-    order = _randperm(n, _rng(seed, generator)) if shuffle else None
+    order = _randperm(n, generator_for(seed, generator)) if shuffle else None
     stop = n - n % b if drop_last else n
     for start in range(0, stop, b):
         if order is None:

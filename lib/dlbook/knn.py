@@ -33,10 +33,11 @@ import torch
 
 from ._checks import as_float_tensor, check_ndim, check_number, check_positive_int, fraction_true
 from .runtime import float64_device
+from .search import CVResult, kfold_indices
 
 __all__ = [
     "squared_distances", "pairwise_distances", "KNNClassifier", "rank_weighted_scores", "vote_counts",
-    "LECTURE_RANKING", "sqrt_rule_k", "cross_validate_k", "CVResult", "decision_grid", "plot_decision_boundaries",
+    "LECTURE_RANKING", "sqrt_rule_k", "cross_validate_k", "KSelection", "decision_grid", "plot_decision_boundaries",
 ]
 
 _TIE_TOL = 1e-9
@@ -289,21 +290,33 @@ def sqrt_rule_k(n: int) -> int:
 
 
 @dataclass
-class CVResult:
-    """Cross-validated accuracy for each candidate k."""
+class KSelection:
+    """Cross-validated accuracy for each candidate k: one :class:`dlbook.search.CVResult` per k, as tensors.
+
+    The folds are :func:`dlbook.search.kfold_indices` and ``std`` follows
+    :class:`dlbook.search.CVResult` (population, ddof = 0): k-fold cross-validation is taught in
+    chapter 12, and this is the same computation, done for every k at once.
+    """
 
     ks: list[int]
     scores: torch.Tensor   # (len(ks), folds) accuracy of every fold
     mean: torch.Tensor     # (len(ks),)
-    std: torch.Tensor      # (len(ks),) sample standard deviation over folds
+    std: torch.Tensor      # (len(ks),) population standard deviation over folds (ddof = 0)
     best_k: int            # highest mean accuracy; the smallest such k on a tie
+
+    def result(self, k: int) -> CVResult:
+        """The :class:`dlbook.search.CVResult` of one candidate ``k``."""
+        if k not in self.ks:
+            raise ValueError(f"k={k!r} was not cross-validated; expected one of {self.ks}")
+        return CVResult(self.scores[self.ks.index(k)].tolist())
 
 
 def cross_validate_k(x, y, ks, folds: int = 5, seed: int = 0, *, weights: str = "uniform", p: float = 2,
-                     batch_size: int = 1024) -> CVResult:
+                     batch_size: int = 1024) -> KSelection:
     """Shuffled ``folds``-fold cross-validation of kNN for every k in ``ks``.
 
-    x: (n, D), y: (n,). The shuffle comes from ``seed``. For each fold the neighbours are ranked once
+    x: (n, D), y: (n,). The folds are :func:`dlbook.search.kfold_indices` ``(n, folds, seed)``, the ones
+    :func:`dlbook.search.cross_validate` uses (chapter 12). For each fold the neighbours are ranked once
     (up to max(ks)) and every k is scored from that ranking. Ties follow ``KNNClassifier.predict``.
     """
     x = check_ndim(as_float_tensor(x, "x"), "x", 2)
@@ -323,11 +336,9 @@ def cross_validate_k(x, y, ks, folds: int = 5, seed: int = 0, *, weights: str = 
     smallest_train = n - math.ceil(n / folds)
     if max(ks) > smallest_train:
         raise ValueError(f"k={max(ks)} is larger than the smallest training fold n_train={smallest_train}")
-    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed), device="cpu").to(x.device)
-    parts = perm.tensor_split(folds)
     scores = torch.empty(len(ks), folds, dtype=torch.float64)
-    for f, val in enumerate(parts):
-        train = torch.cat([q for j, q in enumerate(parts) if j != f])
+    for f, (train, val) in enumerate(kfold_indices(n, folds, seed)):
+        train, val = train.to(x.device), val.to(x.device)
         model = KNNClassifier(max(ks), weights, p).fit(x[train], y[train])
         _, idx = model.kneighbors(x[val], batch_size=batch_size)
         ranked = model.y_train[idx]                                # (n_val, max k) class indices
@@ -337,9 +348,9 @@ def cross_validate_k(x, y, ks, folds: int = 5, seed: int = 0, *, weights: str = 
             _, pred, _ = _vote(ranked[:, :k], len(model.classes_), weights)
             scores[i, f] = fraction_true((pred == truth) & known)
     mean = scores.mean(dim=1)
-    std = scores.std(dim=1)
+    std = scores.std(dim=1, correction=0)  # ddof = 0, as search.CVResult.std
     best_k = min(k for k, m in zip(ks, mean.tolist()) if m >= mean.max().item() - 1e-12)
-    return CVResult(ks, scores, mean, std, best_k)
+    return KSelection(ks, scores, mean, std, best_k)
 
 
 # ---------------------------------------------------------------- decision regions

@@ -21,24 +21,14 @@ import torch
 
 from . import activations as A
 from ._checks import as_float_tensor, check_ndim
+from .losses import log_softmax, softmax  # one home: chapter 04's module (softmax is taught there)
 
 __all__ = [
     "Layer", "Affine", "ReLU", "Sigmoid", "Tanh", "SoftmaxWithLoss", "SigmoidWithLoss",
-    "Sequential", "softmax", "log_softmax",
+    "Sequential", "softmax", "log_softmax", "activation_layer",
 ]
-
-
-# ---------------------------------------------------------------- softmax, written out
-def log_softmax(x) -> torch.Tensor:
-    """log softmax along the last dimension: x − max − log Σ exp(x − max) (never overflows)."""
-    x = as_float_tensor(x)
-    shifted = x - x.amax(dim=-1, keepdim=True)
-    return shifted - shifted.exp().sum(dim=-1, keepdim=True).log()
-
-
-def softmax(x) -> torch.Tensor:
-    """softmax along the last dimension: e^{xᵢ} / Σⱼ e^{xⱼ}."""
-    return log_softmax(x).exp()
+# ``softmax`` and ``log_softmax`` are :mod:`dlbook.losses`' own functions, re-exported so that the
+# chapter 07 layers read as before; they are defined once, in the module of chapter 04 that teaches them.
 
 
 # ---------------------------------------------------------------- base class
@@ -133,6 +123,8 @@ class Affine(Layer):
 class ReLU(Layer):
     """out = max(0, x), any shape. backward: dx = dout where x > 0, else 0 (the mask)."""
 
+    activation = "relu"  # its name in dlbook.activations.ACTIVATIONS
+
     def forward(self, x) -> torch.Tensor:
         x = as_float_tensor(x)
         self.mask = x > 0
@@ -147,6 +139,8 @@ class ReLU(Layer):
 class Sigmoid(Layer):
     """out = σ(x), any shape. backward: dx = dout · out · (1 − out) (only the output is kept)."""
 
+    activation = "sigmoid"  # its name in dlbook.activations.ACTIVATIONS
+
     def forward(self, x) -> torch.Tensor:
         self.out = A.sigmoid(x)
         self._out_shape, self._ref = tuple(self.out.shape), self.out
@@ -159,6 +153,8 @@ class Sigmoid(Layer):
 class Tanh(Layer):
     """out = tanh(x), any shape. backward: dx = dout · (1 − out²)."""
 
+    activation = "tanh"  # its name in dlbook.activations.ACTIVATIONS
+
     def forward(self, x) -> torch.Tensor:
         self.out = A.tanh(x)
         self._out_shape, self._ref = tuple(self.out.shape), self.out
@@ -166,6 +162,19 @@ class Tanh(Layer):
 
     def backward(self, dout) -> torch.Tensor:
         return self._dout(dout) * (1 - self.out * self.out)
+
+
+def activation_layer(name: str) -> type[Layer]:
+    """The hand-written layer class of a hidden activation named in :data:`dlbook.activations.ACTIVATIONS`.
+
+    The names come from the book's one registry; this module writes a backward pass for
+    ``"relu"``, ``"sigmoid"`` and ``"tanh"`` (:class:`ReLU`, :class:`Sigmoid`, :class:`Tanh`),
+    and any other name is refused with that list. :class:`dlbook.mlp.MLP` and
+    :class:`dlbook.nets.TwoLayerNet` build their hidden layers with it.
+    """
+    layers = {cls.activation: cls for cls in (ReLU, Sigmoid, Tanh)}
+    A.get(name, among=layers, where="dlbook.layers (hand-written backward)")
+    return layers[name]
 
 
 # ---------------------------------------------------------------- losses

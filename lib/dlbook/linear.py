@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import torch
 
-from ._checks import as_float_tensor, check_ndim, check_number, check_positive_int
-from .data import _rng, minibatches
+from ._checks import as_float_tensor, check_ndim, check_number, check_positive_int, generator_for
+from .data import minibatches
 from .losses import binary_cross_entropy_with_logits, cross_entropy, one_hot, softmax
 
 __all__ = [
@@ -237,7 +237,7 @@ class _GradientDescentModel:
         self._ensure_parameters(x, y)
         if batch_size is not None:
             batch_size = check_positive_int(batch_size, "batch_size")
-        g = _rng(seed, generator)
+        g = generator_for(seed, generator)
         history = []
         for _ in range(epochs):
             if batch_size is None:

@@ -29,7 +29,14 @@ import math
 
 import torch
 
-from ._checks import as_float_tensor, check_ndim, check_number, check_positive_int
+from ._checks import (
+    as_float_tensor,
+    check_ndim,
+    check_non_empty,
+    check_number,
+    check_positive_int,
+    same_shape_floats,
+)
 
 __all__ = [
     "mse", "mae", "binary_cross_entropy", "binary_cross_entropy_with_logits", "log_softmax", "softmax",
@@ -43,24 +50,6 @@ LOG_CLAMP = -100.0  # PyTorch's binary_cross_entropy clamps log(p) at −100, so
 
 
 # ---------------------------------------------------------------- checks
-def _pair(pred, target, pred_name: str, target_name: str):
-    """Both as float tensors of the same shape, the target moved to the prediction's device and dtype."""
-    pred = as_float_tensor(pred, pred_name)
-    target = as_float_tensor(target, target_name).to(device=pred.device, dtype=pred.dtype)
-    if pred.shape != target.shape:
-        raise ValueError(
-            f"{pred_name} and {target_name} must have the same shape, got {tuple(pred.shape)} and "
-            f"{tuple(target.shape)}"
-        )
-    _non_empty(pred, pred_name)
-    return pred, target
-
-
-def _non_empty(t: torch.Tensor, name: str):
-    if t.numel() == 0:
-        raise ValueError(f"{name} is empty (shape {tuple(t.shape)}): need at least one sample")
-
-
 def _check_reduction(reduction):
     if reduction not in _REDUCTIONS:
         raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
@@ -113,19 +102,19 @@ def _softplus(t: torch.Tensor) -> torch.Tensor:
 # ---------------------------------------------------------------- regression
 def mse(pred, target, *, reduction: str = "mean") -> torch.Tensor:
     """Mean squared error (1/m) Σ (ŷ − y)². pred, target: same shape (any)."""
-    pred, target = _pair(pred, target, "pred", "target")
+    pred, target = same_shape_floats(pred, target, "pred", "target")
     return _reduce((pred - target) ** 2, _check_reduction(reduction))
 
 
 def mse_grad(pred, target, *, reduction: str = "mean") -> torch.Tensor:
     """∂mse/∂ŷ = 2(ŷ − y)/m (without the 1/m for ``sum``/``none``)."""
-    pred, target = _pair(pred, target, "pred", "target")
+    pred, target = same_shape_floats(pred, target, "pred", "target")
     return 2 * (pred - target) * _scale(reduction, pred.numel())
 
 
 def mae(pred, target, *, reduction: str = "mean") -> torch.Tensor:
     """Mean absolute error (1/m) Σ |ŷ − y|. pred, target: same shape (any)."""
-    pred, target = _pair(pred, target, "pred", "target")
+    pred, target = same_shape_floats(pred, target, "pred", "target")
     return _reduce((pred - target).abs(), _check_reduction(reduction))
 
 
@@ -139,7 +128,7 @@ def binary_cross_entropy(p, y, *, base: float = math.e, reduction: str = "mean")
     lecture's table uses ``base=10``. The loss in base b is the natural one
     divided by ln b.
     """
-    p, y = _pair(p, y, "p", "y")
+    p, y = same_shape_floats(p, y, "p", "y")
     _check_in_unit_interval(p, "p", "probabilities")
     _check_in_unit_interval(y, "y", "targets")
     base = _base(base)
@@ -153,7 +142,7 @@ def binary_cross_entropy(p, y, *, base: float = math.e, reduction: str = "mean")
 
 def binary_cross_entropy_grad(p, y, *, base: float = math.e, reduction: str = "mean") -> torch.Tensor:
     """∂BCE/∂p = (p − y) / (p(1 − p) ln b), divided by m for the mean (p strictly inside (0, 1))."""
-    p, y = _pair(p, y, "p", "y")
+    p, y = same_shape_floats(p, y, "p", "y")
     _check_in_unit_interval(p, "p", "probabilities")
     _check_in_unit_interval(y, "y", "targets")
     if torch.any((p == 0) | (p == 1)):
@@ -169,7 +158,7 @@ def binary_cross_entropy_with_logits(z, y, *, reduction: str = "mean") -> torch.
     log(1 + e^{z}) evaluated as max(z, 0) + log(1 + e^{−|z|}) (``_softplus``).
     z: scores (any shape); y: targets in [0, 1], the same shape.
     """
-    z, y = _pair(z, y, "z", "y")
+    z, y = same_shape_floats(z, y, "z", "y")
     _check_in_unit_interval(y, "y", "targets")
     per_sample = _softplus(z) - y * z
     return _reduce(per_sample, _check_reduction(reduction))
@@ -177,7 +166,7 @@ def binary_cross_entropy_with_logits(z, y, *, reduction: str = "mean") -> torch.
 
 def binary_cross_entropy_with_logits_grad(z, y, *, reduction: str = "mean") -> torch.Tensor:
     """∂BCE/∂z = σ(z) − y (divided by m for the mean): the error signal of logistic regression."""
-    z, y = _pair(z, y, "z", "y")
+    z, y = same_shape_floats(z, y, "z", "y")
     _check_in_unit_interval(y, "y", "targets")
     return (torch.sigmoid(z) - y) * _scale(reduction, z.numel())
 
@@ -187,7 +176,7 @@ def logistic_loss(z, y, *, reduction: str = "mean") -> torch.Tensor:
 
     With m = yz: log(1 + e^{−m}) = max(−m, 0) + log(1 + e^{−|m|}). z, y: same shape.
     """
-    z, y = _pair(z, y, "z", "y")
+    z, y = same_shape_floats(z, y, "z", "y")
     _check_signs(y)
     per_sample = _softplus(-y * z)
     return _reduce(per_sample, _check_reduction(reduction))
@@ -195,7 +184,7 @@ def logistic_loss(z, y, *, reduction: str = "mean") -> torch.Tensor:
 
 def logistic_loss_grad(z, y, *, reduction: str = "mean") -> torch.Tensor:
     """∂/∂z log(1 + e^{−yz}) = −y σ(−yz) (divided by m for the mean)."""
-    z, y = _pair(z, y, "z", "y")
+    z, y = same_shape_floats(z, y, "z", "y")
     _check_signs(y)
     return -y * torch.sigmoid(-y * z) * _scale(reduction, z.numel())
 
@@ -207,7 +196,7 @@ def hinge_loss(z, y, *, margin: float = 1.0, reduction: str = "mean") -> torch.T
     including the kink yz = margin (subgradient 0 there), whatever ``clamp`` does in a
     given PyTorch version.
     """
-    z, y = _pair(z, y, "z", "y")
+    z, y = same_shape_floats(z, y, "z", "y")
     _check_signs(y)
     margin = check_number(margin, "margin", low=0.0)
     slack = margin - y * z
@@ -221,7 +210,7 @@ def hinge_loss_grad(z, y, *, margin: float = 1.0, reduction: str = "mean") -> to
     subgradient 0 there (the sample already meets the margin, so it exerts no pull), the
     same convention ReLU's gradient uses at 0.
     """
-    z, y = _pair(z, y, "z", "y")
+    z, y = same_shape_floats(z, y, "z", "y")
     _check_signs(y)
     margin = check_number(margin, "margin", low=0.0)
     active = (y * z < margin).to(z.dtype)
@@ -232,7 +221,7 @@ def hinge_loss_grad(z, y, *, margin: float = 1.0, reduction: str = "mean") -> to
 def log_softmax(z, dim: int = -1) -> torch.Tensor:
     """log softmax(z) = z − max(z) − log Σ e^{z − max(z)}: never overflows. Same shape as z."""
     z = as_float_tensor(z, "z")
-    _non_empty(z, "z")
+    check_non_empty(z, "z")
     if z.ndim == 0:
         raise ValueError("z must have at least 1 dimension (the classes), got a scalar")
     shifted = z - z.amax(dim=dim, keepdim=True).detach()  # the shift cancels; no gradient needed through it

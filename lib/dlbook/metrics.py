@@ -28,8 +28,7 @@ import math
 
 import torch
 
-from ._checks import check_number, check_positive_int, fraction_true
-from .losses import _pair
+from ._checks import check_number, check_positive_int, fraction_true, same_shape_floats
 from .runtime import float64_device
 
 __all__ = ["accuracy", "confusion_matrix", "precision", "recall", "f1", "precision_recall_f1",
@@ -176,7 +175,7 @@ def f1(y_true, y_pred, *, average: str = "binary", pos_label: int = 1, num_class
 # ---------------------------------------------------------------- regression
 def _errors(y_true, y_pred) -> torch.Tensor:
     """ŷ − y for targets and predictions of the same shape (at least one value)."""
-    y_pred, y_true = _pair(y_pred, y_true, "y_pred", "y_true")
+    y_pred, y_true = same_shape_floats(y_pred, y_true, "y_pred", "y_true")
     return y_pred - y_true
 
 

@@ -27,13 +27,18 @@ from typing import Sequence
 import torch
 
 from . import layers as L
-from ._checks import as_float_tensor, check_dtype_on_device, check_ndim, check_number, check_positive_int, fraction_true
+from ._checks import (
+    as_float_tensor,
+    check_dtype_on_device,
+    check_ndim,
+    check_number,
+    check_positive_int,
+    fraction_true,
+    generator_for,
+)
 from .runtime import float64_device
 
 __all__ = ["MLP", "fit_mlp"]
-
-_HIDDEN = {"relu": L.ReLU, "tanh": L.Tanh, "sigmoid": L.Sigmoid}
-
 
 def _sizes(sizes) -> list[int]:
     if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence):
@@ -60,14 +65,13 @@ class MLP:
     def __init__(self, sizes, activation: str = "relu", *, weight_init_std: float | None = None, seed: int = 0,
                  dtype: torch.dtype = torch.float64, device=None):
         self.sizes = _sizes(sizes)
-        if activation not in _HIDDEN:
-            raise ValueError(f"activation must be one of {sorted(_HIDDEN)}, got {activation!r}")
+        hidden = L.activation_layer(activation)  # the one registry's name → the hand-written layer
         if weight_init_std is not None:
             weight_init_std = check_number(weight_init_std, "weight_init_std", low=0.0)
         seed = check_positive_int(seed, "seed", minimum=0)
         check_dtype_on_device(dtype, device)
         self.activation = activation
-        g = torch.Generator().manual_seed(seed)
+        g = generator_for(seed)
         self.params: dict[str, torch.Tensor] = {}
         self.layers: list[L.Layer] = []
         self._affines: list[L.Affine] = []
@@ -83,7 +87,11 @@ class MLP:
             self._affines.append(affine)
             self.layers.append(affine)
             if l < n_layers:
-                self.layers.append(_HIDDEN[activation]())
+                self.layers.append(hidden())
+        # forward in order, backward in reverse: written once, in dlbook.layers.Sequential (chapter 07);
+        # ``layers`` is its list, so the layers can still be read one by one
+        self.network = L.Sequential(*self.layers)
+        self.layers = self.network.layers
         self.last_layer = L.SoftmaxWithLoss()
 
     # ------------------------------------------------------------ forward
@@ -97,10 +105,7 @@ class MLP:
 
     def forward(self, x) -> torch.Tensor:
         """x: (N, sizes[0]) → scores (N, sizes[-1]) (before softmax)."""
-        x = self._input(x)
-        for layer in self.layers:
-            x = layer.forward(x)
-        return x
+        return self.network.forward(self._input(x))
 
     __call__ = forward
     predict = forward
@@ -136,9 +141,7 @@ class MLP:
     def gradient(self, x, t) -> dict[str, torch.Tensor]:
         """∂loss/∂θ for every parameter by back-propagation through the layers (keys of ``params``)."""
         self.loss(x, t)
-        dout = self.last_layer.backward(1.0)
-        for layer in reversed(self.layers):
-            dout = layer.backward(dout)
+        self.network.backward(self.last_layer.backward(1.0))
         grads = {}
         for l, affine in enumerate(self._affines, start=1):
             grads[f"W{l}"], grads[f"b{l}"] = affine.grads["W"], affine.grads["b"]

@@ -37,6 +37,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import activations as A
 from . import conv
 from ._checks import check_number, check_positive_int
 
@@ -148,14 +149,10 @@ def _kaiming_init(model: nn.Module) -> None:
             nn.init.zeros_(m.bias)
 
 
-_ACTIVATIONS = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
-
-
 def _activation(name: str):
-    try:
-        return _ACTIVATIONS[name]
-    except (KeyError, TypeError):
-        raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {name!r}") from None
+    """The ``torch.nn`` layer of a named activation, from the one registry :data:`dlbook.activations.ACTIVATIONS`."""
+    return A.get(name, among=[n for n, a in A.ACTIVATIONS.items() if a.module is not None],
+                 where="dlbook.models").module
 
 
 # ---------------------------------------------------------------- LeNet-5 and the MNIST network

@@ -20,12 +20,19 @@ from typing import Callable
 import torch
 
 from . import layers as L
-from ._checks import as_float_tensor, check_dtype_on_device, check_ndim, check_number, check_positive_int, fraction_true
+from ._checks import (
+    as_float_tensor,
+    check_dtype_on_device,
+    check_ndim,
+    check_number,
+    check_positive_int,
+    fraction_true,
+    generator_for,
+)
 from .gradcheck import numerical_gradient as _numerical_gradient
 
 __all__ = ["TwoLayerNet", "xor_data", "xor_gate", "xor_network", "train_xor", "plot_decision_regions"]
 
-_HIDDEN = {"relu": L.ReLU, "sigmoid": L.Sigmoid, "tanh": L.Tanh}
 _OUTPUT = {"softmax": L.SoftmaxWithLoss, "sigmoid": L.SigmoidWithLoss}
 
 
@@ -49,15 +56,14 @@ class TwoLayerNet:
         output_size = check_positive_int(output_size, "output_size")
         weight_init_std = check_number(weight_init_std, "weight_init_std", low=0.0)
         seed = check_positive_int(seed, "seed", minimum=0)
-        if activation not in _HIDDEN:
-            raise ValueError(f"activation must be one of {sorted(_HIDDEN)}, got {activation!r}")
+        hidden = L.activation_layer(activation)  # the one registry's name → the hand-written layer
         if output not in _OUTPUT:
             raise ValueError(f"output must be one of {sorted(_OUTPUT)}, got {output!r}")
         if output == "sigmoid" and output_size != 1:
             raise ValueError(f"output='sigmoid' gives one probability per sample, so output_size must be 1, "
                              f"got {output_size}")
         check_dtype_on_device(dtype, device)
-        g = torch.Generator().manual_seed(seed)
+        g = generator_for(seed)
 
         def weight(n_in, n_out):  # drawn on the CPU: the same numbers on every device
             return (weight_init_std * torch.randn(n_in, n_out, generator=g, dtype=dtype, device="cpu")).to(device)
@@ -71,16 +77,15 @@ class TwoLayerNet:
         self.activation, self.output = activation, output
         self.layers = OrderedDict(
             Affine1=L.Affine(self.params["W1"], self.params["b1"]),
-            Activation1=_HIDDEN[activation](),
+            Activation1=hidden(),
             Affine2=L.Affine(self.params["W2"], self.params["b2"]),
         )
+        self.network = L.Sequential(*self.layers.values())  # forward in order, backward in reverse (chapter 07)
         self.last_layer = _OUTPUT[output]()
 
     def predict(self, x) -> torch.Tensor:
         """x: (N, input_size) → scores (N, output_size), before softmax / sigmoid."""
-        for layer in self.layers.values():
-            x = layer.forward(x)
-        return x
+        return self.network.forward(x)
 
     def loss(self, x, t) -> torch.Tensor:
         """The mean loss over the batch (a scalar tensor)."""
@@ -111,9 +116,7 @@ class TwoLayerNet:
     def gradient(self, x, t) -> dict[str, torch.Tensor]:
         """∂loss/∂θ by back-propagation: one forward pass, then each layer's backward in reverse."""
         self.loss(x, t)
-        dout = self.last_layer.backward(1.0)
-        for layer in reversed(self.layers.values()):
-            dout = layer.backward(dout)
+        self.network.backward(self.last_layer.backward(1.0))
         a1, a2 = self.layers["Affine1"], self.layers["Affine2"]
         return {"W1": a1.grads["W"], "b1": a1.grads["b"], "W2": a2.grads["W"], "b2": a2.grads["b"]}
 

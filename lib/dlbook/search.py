@@ -196,7 +196,12 @@ def kfold_indices(n: int, k: int = 5, seed: int | None = None) -> list[tuple[tor
 
 @dataclass
 class CVResult:
-    """Scores of the k folds, their mean and (population, ddof = 0) standard deviation."""
+    """Scores of the k folds, their mean and (population, ddof = 0) standard deviation.
+
+    The library's one cross-validation result (:func:`dlbook.knn.cross_validate_k` returns one per k).
+    ddof = 0 is the convention of NumPy's ``std`` and so of scikit-learn users' ``scores.std()``:
+    the k scores are described as they are, not used to estimate a wider population.
+    """
 
     scores: list[float]
 

@@ -592,9 +592,10 @@ class _Log:
 
 
 # ---------------------------------------------------------------- the loop
-def _check_fit_arguments(model, train_loader, loss_fn, optimizer, epochs, val_loader, metrics, device, checkpoint,
-                         resume, seed, scheduler, scheduler_interval, grad_clip, early_stopping, callbacks):
-    """Validate fit's arguments; return the normalised ones."""
+def _check_fit_arguments(model, train_loader, *, loss_fn, optimizer, epochs, val_loader, metrics, device,
+                         checkpoint, resume, seed, scheduler, scheduler_interval, grad_clip, early_stopping,
+                         callbacks):
+    """Validate fit's arguments (passed by name, as fit takes them); return the normalised ones."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     _check_loader(train_loader, "train_loader")
@@ -663,8 +664,10 @@ def fit(model: nn.Module, train_loader, *, loss_fn: Callable, optimizer: torch.o
     during the epoch. Checkpoints are per epoch: an interrupted epoch is trained again.
     """
     epochs, metrics, device, seed, grad_clip, early_stopping, callbacks = _check_fit_arguments(
-        model, train_loader, loss_fn, optimizer, epochs, val_loader, metrics, device, checkpoint, resume, seed,
-        scheduler, scheduler_interval, grad_clip, early_stopping, callbacks)
+        model, train_loader, loss_fn=loss_fn, optimizer=optimizer, epochs=epochs, val_loader=val_loader,
+        metrics=metrics, device=device, checkpoint=checkpoint, resume=resume, seed=seed, scheduler=scheduler,
+        scheduler_interval=scheduler_interval, grad_clip=grad_clip, early_stopping=early_stopping,
+        callbacks=callbacks)
     setup = _TrainSetup(loss_fn, optimizer, metrics, device, nan_guard, grad_clip,
                         step_scheduler=scheduler if scheduler_interval == "step" else None)
     loaders = [train_loader] + ([val_loader] if val_loader is not None else [])
