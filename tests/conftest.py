@@ -26,7 +26,7 @@ MARKED_FILES = {
     ),
     "course": (  # nbgrader: exercise generation, autograding, the instructor's kit
         "test_course_intake.py", "test_course_kit.py", "test_course_report.py", "test_exercises.py",
-        "test_readme_course.py",
+        "test_readme_course.py", "test_wrong_answers.py",
     ),
     "browser": ("test_book_html.py",),  # the built HTML in a headless browser
 }

@@ -37,3 +37,44 @@ def test_expect_close_reports_shape_type_and_first_wrong_value():
     with pytest.raises(ExerciseFailure, match="should be 1 but is nan"):
         expect_close(torch.tensor(float("nan")), 1.0, "s")
     expect_tensor(torch.zeros(2, 3), "x", (2, 3))
+
+
+def test_expect_choice_checks_the_form_only():
+    from dlbook.check import expect_choice
+    expect_choice("b", "Q1", ["a", "b", "c"])
+    with pytest.raises(ExerciseFailure, match="not answered yet") as err:
+        expect_choice(None, "Q1", ["a", "b"])
+    assert "아직 답하지 않았습니다" in err.value.ko
+    with pytest.raises(ExerciseFailure, match="one of 'a', 'b'; got 'e'"):
+        expect_choice("e", "Q1", ["a", "b"])
+    with pytest.raises(ExerciseFailure):  # True == 1, but a bool is not the choice 1
+        expect_choice(True, "Q2", [1, 2])
+
+
+def test_expect_number_wants_a_finite_real_not_a_bool():
+    from dlbook.check import expect_number
+    expect_number(3, "Q")
+    expect_number(0.25, "Q")
+    for bad in (True, "3", float("nan"), float("inf"), [1], torch.tensor(1.0)):
+        with pytest.raises(ExerciseFailure, match="finite real number"):
+            expect_number(bad, "Q")
+    with pytest.raises(ExerciseFailure, match="not answered yet"):
+        expect_number(None, "Q")
+
+
+def test_expect_answer_explains_without_giving_the_value():
+    from dlbook.check import expect_answer
+    expect_answer("c", "Q1", "c", why_ko="이유", why_en="because")
+    expect_answer(0.251, "Q2", 0.25, why_ko="이유", why_en="because", tol=0.01)
+    with pytest.raises(ExerciseFailure) as err:
+        expect_answer("a", "Q1", "c", why_ko="출력층은 선형입니다.", why_en="the output layer is linear.")
+    assert err.value.en == "Q1 is not right. the output layer is linear." and "'c'" not in str(err.value)
+    assert err.value.ko.endswith("출력층은 선형입니다.")
+    with pytest.raises(ExerciseFailure):
+        expect_answer(0.3, "Q2", 0.25, why_ko="이유", why_en="because", tol=0.01)
+    with pytest.raises(ExerciseFailure):
+        expect_answer(True, "Q3", 1, why_ko="이유", why_en="because")
+    with pytest.raises(ExerciseFailure):
+        expect_answer("1", "Q2", 1.0, why_ko="이유", why_en="because", tol=0.5)
+    with pytest.raises(ExerciseFailure, match="not answered yet"):
+        expect_answer(None, "Q1", "c", why_ko="이유", why_en="because")

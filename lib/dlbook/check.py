@@ -72,3 +72,55 @@ def expect_close(actual, expected, name: str, *, atol: float = 1e-6, rtol: float
             f"{name}{where} should be {e[idx].item():.6g} but is {a[idx].item():.6g} "
             f"({int((~close).sum())} of {close.numel()} elements wrong).",
         )
+
+
+# --- conceptual items: an answer cell assigns a plain Python value (``Q1 = None``) -----------------
+
+def _not_answered(name: str) -> ExerciseFailure:
+    return ExerciseFailure(f"{name}에 아직 답하지 않았습니다. `{name} = None`의 None을 답으로 바꾸세요.",
+                           f"{name} is not answered yet: replace None in `{name} = None` with your answer.")
+
+
+def expect_choice(answer, name: str, choices) -> None:
+    """Visible form check: ``answer`` must be one of ``choices``; reveals nothing about which is right."""
+    choices = list(choices)
+    if answer is None:
+        raise _not_answered(name)
+    listed = ", ".join(repr(c) for c in choices)
+    ok = any(type(answer) is type(c) and answer == c for c in choices)
+    expect(ok,
+           f"{name}은(는) 다음 중 하나여야 합니다: {listed}. 받은 값: {answer!r}",
+           f"{name} must be one of {listed}; got {answer!r}")
+
+
+def _is_real_number(value) -> bool:
+    import math
+    import numbers
+    return (isinstance(value, numbers.Real) and not isinstance(value, bool)
+            and math.isfinite(float(value)))
+
+
+def expect_number(answer, name: str) -> None:
+    """Visible form check: ``answer`` must be a finite real number (int or float, not bool)."""
+    if answer is None:
+        raise _not_answered(name)
+    expect(_is_real_number(answer),
+           f"{name}은(는) 유한한 실수(int 또는 float)여야 합니다. 받은 값: {answer!r} ({type(answer).__name__})",
+           f"{name} must be a finite real number (int or float); got {answer!r} ({type(answer).__name__})")
+
+
+def expect_answer(answer, name: str, correct, *, why_ko: str, why_en: str, tol: float | None = None) -> None:
+    """Hidden correctness check: ``answer == correct`` (within ``tol`` for numbers), else explain why.
+
+    The message gives the reasoning (``why_ko``/``why_en``), not the correct value, unless the
+    explanation itself states it.
+    """
+    if answer is None:
+        raise _not_answered(name)
+    if tol is not None:
+        ok = _is_real_number(answer) and abs(float(answer) - float(correct)) <= tol
+    elif isinstance(correct, bool) or isinstance(answer, bool):
+        ok = type(answer) is type(correct) and answer == correct
+    else:
+        ok = answer == correct
+    expect(bool(ok), f"{name}의 답이 틀렸습니다. {why_ko}", f"{name} is not right. {why_en}")
