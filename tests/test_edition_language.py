@@ -86,7 +86,10 @@ def test_figures_speak_the_edition_language(stem):
         if os.environ.get("DLBOOK_REQUIRE_BROWSER") == "1":
             raise RuntimeError(f"no built book at {HTML}")
         pytest.skip("no built book (run `dlbook-tools book`)")
-    _expect(stem, figure_problems(stem))
+    found = figure_problems(stem)
+    if stem in PENDING:  # its labels are still to be translated; each figure must still carry its record
+        found = [p for p in found if ": label " not in p]
+    assert found == [], "\n".join(found)
 
 
 def test_the_language_rules():
