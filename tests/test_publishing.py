@@ -33,14 +33,14 @@ NEEDLES = tuple({OWNER_NAME.lower(), OWNER_NAME.lower().replace("/", "%2f")})  #
 
 
 def header(path: Path) -> set[str]:
-    return {notebooks.header_source(ROOT)}
+    return {notebooks.header_source(None, ROOT)}
 
 
 def header_and_footer(path: Path) -> set[str]:
     lang = path.parent.name
     if lang not in notebooks.FOOTER:
         return header(path)
-    return {notebooks.header_source(ROOT), notebooks.footer_source(lang, path.stem, ROOT)}
+    return {notebooks.header_source(lang, ROOT), notebooks.footer_source(lang, path.stem, ROOT)}
 
 
 # The only files besides _config.yml that may name the repository: glob → (the generated cell sources
@@ -185,8 +185,8 @@ def test_only_config_names_the_repository():
 
 
 @pytest.mark.parametrize("cell, ok", [
-    (notebooks.header_source(ROOT), True),
-    (notebooks.header_source(ROOT) + "\n# tweaked", False),
+    (notebooks.header_source(None, ROOT), True),
+    (notebooks.header_source(None, ROOT) + "\n# tweaked", False),
     (f"[the source]({URL})", False),
     (f"!pip install git+{URL.upper()}", False),
     (f"https://mybinder.org/v2/gh/{OWNER_NAME.replace('/', '%2F')}/{BRANCH}", False),
@@ -198,13 +198,13 @@ def test_the_check_refuses_hand_written_mentions(cell, ok):
 
 
 def test_the_check_reads_broken_notebooks():
-    head = json.dumps({"cells": [{"cell_type": "code", "source": notebooks.header_source(ROOT)}]}, ensure_ascii=False)
+    head = json.dumps({"cells": [{"cell_type": "code", "source": notebooks.header_source(None, ROOT)}]}, ensure_ascii=False)
     assert problems_of("tests/corpus/05_perceptron/uploads/cut.ipynb", head[:-3].encode()) == []
     assert problems_of("tests/corpus/05_perceptron/uploads/cut.ipynb", (head[:-3] + URL).encode()) != []
 
 
 def test_the_check_reads_zips_and_outputs():
-    head = notebooks.header_source(ROOT)
+    head = notebooks.header_source(None, ROOT)
     nb = {"cells": [{"cell_type": "code", "source": head, "metadata": {},
                      "outputs": [{"output_type": "stream", "name": "stdout", "text": URL}]}]}
     buf = io.BytesIO()

@@ -48,6 +48,8 @@ FOOTER = {
 
 def header_source(lang: str | None = None, root: Path = ROOT) -> str:
     """The setup cell of a chapter in edition ``lang``, or of an exercise (``None``)."""
+    if lang is not None and lang not in FOOTER:
+        raise ValueError(f"lang must be one of {sorted(FOOTER)} or None (an exercise), got {lang!r}")
     url, branch = repository(root)
     if lang is None:
         return HEADER.format(url=url, branch=branch, imports="", language="")
