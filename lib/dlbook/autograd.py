@@ -282,7 +282,7 @@ class Neuron(Module):
     def __init__(self, nin: int, activation: str = "tanh", *, rng: random.Random | None = None):
         if isinstance(nin, bool) or not isinstance(nin, int) or nin < 1:
             raise ValueError(f"nin must be a positive integer, got {nin!r}")
-        _value_activation(activation)  # refuses a name the registry or Value lacks
+        self._phi = _value_activation(activation)  # refuses a name the registry or Value lacks
         rng = rng or random.Random(0)
         self.w = [Value(rng.uniform(-1, 1), label=f"w{i}") for i in range(nin)]
         self.b = Value(0.0, label="b")
@@ -292,8 +292,7 @@ class Neuron(Module):
         if len(x) != len(self.w):
             raise ValueError(f"x must have {len(self.w)} inputs, got {len(x)}")
         z = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
-        phi = _value_activation(self.activation)
-        return phi(z) if phi else z
+        return self._phi(z) if self._phi else z
 
     def parameters(self) -> list[Value]:
         return self.w + [self.b]

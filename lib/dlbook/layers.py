@@ -21,14 +21,12 @@ import torch
 
 from . import activations as A
 from ._checks import as_float_tensor, check_ndim
-from .losses import log_softmax, softmax  # one home: chapter 04's module (softmax is taught there)
+from .losses import log_softmax, softmax  # defined once, in chapter 04's module; re-exported for chapter 07
 
 __all__ = [
     "Layer", "Affine", "ReLU", "Sigmoid", "Tanh", "SoftmaxWithLoss", "SigmoidWithLoss",
     "Sequential", "softmax", "log_softmax", "activation_layer",
 ]
-# ``softmax`` and ``log_softmax`` are :mod:`dlbook.losses`' own functions, re-exported so that the
-# chapter 07 layers read as before; they are defined once, in the module of chapter 04 that teaches them.
 
 
 # ---------------------------------------------------------------- base class
