@@ -47,7 +47,8 @@ def test_graph_draws_one_box_per_value_and_one_circle_per_operation():
     nodes, _ = trace(y)
     texts = [t.get_text() for t in fig.axes[0].texts if t.get_text()]
     assert len(texts) == len(nodes) + sum(1 for n in nodes if n._op)
-    assert f"x\ndata 2\ngrad {x.grad:.4g}" in texts and f"w\ndata -3\ngrad {w.grad:.4g}" in texts
+    # no edition language is set here, so each word shows both languages
+    assert f"x\n값 · data 2\n기울기 · grad {x.grad:.4g}" in texts and f"w\n값 · data -3\n기울기 · grad {w.grad:.4g}" in texts
     assert "×" in texts and "tanh" in texts
 
 

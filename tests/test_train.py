@@ -440,7 +440,7 @@ def test_history_table_and_plot():
     with pytest.raises(ValueError, match="row must have the columns"):
         h.append({"epoch": 3})
     fig = plot_history(h)
-    assert isinstance(fig, Figure) and [ax.get_title() for ax in fig.axes] == ["loss", "accuracy"]
+    assert isinstance(fig, Figure) and [ax.get_title() for ax in fig.axes] == ["손실 · loss", "정확도 · accuracy"]
     assert len(plot_history(h.as_dict(), columns=["loss"]).axes) == 1
     with pytest.raises(ValueError, match=r"columns \['f1'\] are not in the history"):
         plot_history(h, columns=["f1"])

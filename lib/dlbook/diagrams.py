@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from ._checks import check_positive_int
+from .language import tr
 
 __all__ = ["draw_network", "draw_graph"]
 
@@ -182,7 +183,7 @@ def draw_graph(root, *, ax=None, precision: int = 4):
     box = dict(boxstyle="round,pad=0.3", fc=_UNIT, ec="0.3")
     arrow = dict(arrowstyle="-|>", color="0.4", lw=1, shrinkA=0, shrinkB=0)
     for n in nodes:
-        lines = ([n.label] if n.label else []) + [f"data {fmt.format(n.data)}", f"grad {fmt.format(n.grad)}"]
+        lines = ([n.label] if n.label else []) + [f"{tr('값', 'data')} {fmt.format(n.data)}", f"{tr('기울기', 'grad')} {fmt.format(n.grad)}"]
         ax.text(x_of(n), y[id(n)], "\n".join(lines), ha="center", va="center", fontsize=9, bbox=box, zorder=3,
                 linespacing=1.2)
         if n._op:

@@ -34,6 +34,7 @@ from typing import Callable, Sequence
 import torch
 
 from ._checks import check_number, check_positive_int
+from .language import tr
 
 __all__ = [
     "fans", "zeros_", "normal_", "uniform_", "xavier_", "he_",
@@ -227,7 +228,8 @@ def plot_activation_histograms(stats: ActivationStats, *, bins: int = 50, layers
     for ax, i in zip(axes, layers):
         values = stats.activations[i].detach().flatten().float().cpu().numpy()
         ax.hist(values, bins=bins)
-        ax.set_title(f"layer {i + 1}", fontsize=8)
+        ax.set_title(tr(f"{i + 1}번째 층", f"layer {i + 1}"), fontsize=8)
         ax.tick_params(labelsize=6)
-    fig.suptitle(f"{stats.init} · {stats.activation}", fontsize=9)
+    words = {"zeros": tr("0", "zeros"), "small": tr("작은 값", "small"), "large": tr("큰 값", "large")}
+    fig.suptitle(f"{words.get(stats.init, stats.init)} · {stats.activation}", fontsize=9)
     return fig

@@ -33,6 +33,7 @@ import torch
 
 from ._checks import as_float_tensor, check_ndim, check_number, check_positive_int, fraction_true
 from .runtime import float64_device
+from .language import tr
 from .search import CVResult, kfold_indices
 
 __all__ = [
@@ -446,12 +447,12 @@ def plot_decision_boundaries(models, resolution: int = 200, *, padding: float = 
                    edgecolors="k", linewidths=0.5, s=18)
         ax.set_xlim(x0, x1)
         ax.set_ylim(y0, y1)
-        weighted = ", 1/rank" if m.weights == "rank" else ""
+        weighted = tr(", 1/순위", ", 1/rank") if m.weights == "rank" else ""
         ax.set_title(titles[i] if titles is not None else f"k = {m.k}{weighted}")
     for ax in axes[len(models):]:
         ax.set_visible(False)
     handles = [Line2D([], [], ls="", marker="o", mfc=palette[j].tolist(), mec="k", label=str(c.item()))
                for j, c in enumerate(all_classes)]
-    handles.append(Line2D([], [], ls="", marker="s", mfc="0.6", mec="0.6", label="tie"))
+    handles.append(Line2D([], [], ls="", marker="s", mfc="0.6", mec="0.6", label=tr("동점", "tie")))
     fig.legend(handles=handles, loc="outside right center", frameon=False)
     return fig

@@ -47,6 +47,7 @@ from torch import nn
 
 from ._checks import check_number, check_positive_int, fraction_true
 from .runtime import _mps_available
+from .language import tr
 
 __all__ = [
     "History", "fit", "evaluate", "predict", "accuracy",
@@ -834,6 +835,11 @@ class _Checkpoint:
 
 
 # ---------------------------------------------------------------- plots
+def _history_words() -> dict[str, str]:
+    return {"train": tr("훈련", "train"), "val": tr("검증", "validation"), "loss": tr("손실", "loss"),
+            "acc": tr("정확도", "accuracy"), "accuracy": tr("정확도", "accuracy")}
+
+
 def plot_history(history, *, columns: Iterable[str] | None = None, figsize=None):
     """Loss and metric curves per epoch (train solid, validation dashed); returns the Figure.
 
@@ -857,6 +863,7 @@ def plot_history(history, *, columns: Iterable[str] | None = None, figsize=None)
         if unknown:
             raise ValueError(f"columns {unknown} are not in the history; it has {names}")
         names = wanted
+    words = _history_words()  # the edition's words for the splits and the usual metrics
     fig = Figure(figsize=figsize or (4.0 * len(names), 3.2), layout="constrained")
     axes = fig.subplots(1, len(names), squeeze=False)[0]
     epochs = cols["epoch"]
@@ -866,10 +873,10 @@ def plot_history(history, *, columns: Iterable[str] | None = None, figsize=None)
     for ax, name in zip(axes, names):
         for split, style in (("train", "-"), ("val", "--")):
             if f"{split}_{name}" in cols:
-                ax.plot(epochs, cols[f"{split}_{name}"], style, marker="o", ms=3, label=split)
+                ax.plot(epochs, cols[f"{split}_{name}"], style, marker="o", ms=3, label=words.get(split, split))
         if best is not None:
             ax.axvline(best, color="0.5", ls=":", lw=1)
-        ax.set_xlabel("epoch")
-        ax.set_title(name)
+        ax.set_xlabel(tr("에포크", "epoch"))
+        ax.set_title(words.get(name, name))
         ax.legend()
     return fig
