@@ -97,6 +97,7 @@ def test_the_language_rules():
     assert speaks("학습 손실", "ko") and speaks("에포크 · epoch", "ko") and not speaks("training loss", "ko")
     assert speaks("ReLU, $\\sigma(x)$, x_train, `fit`, 0.95", "ko")  # names, math and code stay
     assert speaks("training loss", "en") and not speaks("에포크 · epoch", "en")
+    assert speaks("XOR", "ko") and speaks("prelu (α = 0.25)", "ko") and not speaks("step", "ko")  # acronyms are names
     assert edition_language.comments("x = 1  # 기울기 · gradient\n%timeit f()\ny = '#'  # (N, D)") == ["기울기 · gradient", "(N, D)"]
     block = "# 기울기를 0으로 되돌린다\n# zero the gradients\nx = 1  # a note\n# another"
     assert edition_language.comments(block) == ["기울기를 0으로 되돌린다\nzero the gradients", "a note", "another"]

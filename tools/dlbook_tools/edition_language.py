@@ -3,8 +3,8 @@
 The Korean edition's figures, printed labels and code comments are Korean (comments may be
 bilingual, ``# 기울기를 0으로 · zero the gradients``, since the editions share their code);
 the English edition's outputs hold no Hangul. Names stay as they are in both: identifiers
-(anything with ``_``, ``.``, a digit or inside backticks), math between ``$``, units, and the
-proper names and acronyms in ``NAMES``.
+(anything with ``_``, ``.``, a digit or inside backticks), math between ``$``, units, acronyms in
+capitals (``XOR``, ``MSE``) and the proper names in ``NAMES``.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ MATH = re.compile(r"\$[^$]*\$|`[^`]*`")
 # Names, not words: the same in a Korean and an English text. Lower case.
 NAMES = frozenset("""
 adam adamw adagrad rmsprop sgd nesterov momentum relu elu gelu selu tanh sigmoid softmax softplus swish maxout
-lstm gru rnn cnn mlp knn resnet vgg alexnet lenet googlenet inception densenet mnist cifar imagenet pytorch torch
+prelu lstm gru rnn cnn mlp knn resnet vgg alexnet lenet googlenet inception densenet mnist cifar imagenet pytorch torch
 numpy dlbook xavier glorot lecun kaiming batchnorm layernorm dropout nbval nbgrader colab jupyter gpu cpu cuda
 true false none nan inf tensor size dtype float int bool grad device shape
 """.split())
@@ -28,7 +28,7 @@ true false none nan inf tensor size dtype float int bool grad device shape
 def english_words(text: str) -> list[str]:
     """The words of ``text`` that are English rather than names (math and code spans left out)."""
     text = MATH.sub(" ", text)
-    return [w for w in WORD.findall(text) if w.lower() not in NAMES]
+    return [w for w in WORD.findall(text) if w.lower() not in NAMES and not w.isupper()]  # AND, XOR, MSE: names
 
 
 def speaks(text: str, lang: str) -> bool:
