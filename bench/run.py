@@ -43,22 +43,48 @@ def timed(cmd) -> float:
     return time.perf_counter() - start
 
 
-def book_rows():
+COLD_GOAL_S, PROSE_GOAL_S = 480, 60  # issue 15: both editions cold ≤ 8 min, a prose edit rebuilt ≤ 60 s (2 cores)
+
+
+def _prose_edit_rebuild() -> float:
+    """Rebuild after appending a space to one markdown cell of the first chapter (restored after)."""
     from dlbook_tools import notebooks
     from dlbook_tools.config import default_edition
+
+    path = sorted(default_edition().source.glob("[0-9]*.ipynb"))[0]
+    original = path.read_bytes()
+    nb = notebooks.read(path)
+    cell = next(c for c in nb.cells if c.cell_type == "markdown")
+    cell.source += " "
+    notebooks.write(nb, path)
+    try:
+        return timed(["dlbook-tools", "book"])
+    finally:
+        path.write_bytes(original)
+
+
+def book_rows():
+    from dlbook_tools import notebooks
+    from dlbook_tools.config import editions
 
     shutil.rmtree(ROOT / "_build", ignore_errors=True)
     cold = timed(["dlbook-tools", "book"])
     warm = timed(["dlbook-tools", "book"])
-    print(f"\n{'book build':<30}{'seconds':>10}")
-    print(f"{'cold (empty cache)':<30}{cold:>10.1f}")
+    prose = _prose_edit_rebuild()
+    print(f"\n{'book build (both editions)':<30}{'seconds':>10}{'goal':>8}")
+    print(f"{'cold (empty cache)':<30}{cold:>10.1f}{COLD_GOAL_S:>8}")
     print(f"{'warm (nothing changed)':<30}{warm:>10.1f}")
-    print(f"\n{'chapter (executed once)':<30}{'seconds':>10}")
-    for path in sorted(default_edition().source.glob("*.ipynb")):
-        nb = notebooks.read(path)
-        start = time.perf_counter()
-        notebooks.execute(nb, path.parent)
-        print(f"{path.stem:<30}{time.perf_counter() - start:>10.1f}")
+    print(f"{'warm (one prose edit)':<30}{prose:>10.1f}{PROSE_GOAL_S:>8}")
+    langs = [e.code for e in editions()]
+    print(f"\n{'chapter (executed once)':<30}" + "".join(f"{lang + ' (s)':>10}" for lang in langs))
+    for path in sorted(editions()[0].source.glob("[0-9]*.ipynb")):
+        times = []
+        for edition in editions():
+            page = edition.source / path.name
+            start = time.perf_counter()
+            notebooks.execute(notebooks.read(page), page.parent, lang=edition.code)
+            times.append(time.perf_counter() - start)
+        print(f"{path.stem:<30}" + "".join(f"{t:>10.1f}" for t in times))
 
 
 def main():

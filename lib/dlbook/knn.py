@@ -32,8 +32,8 @@ from numbers import Integral
 import torch
 
 from ._checks import as_float_tensor, check_ndim, check_number, check_positive_int, fraction_true
-from .runtime import float64_device
 from .language import tr
+from .runtime import float64_device
 from .search import CVResult, kfold_indices
 
 __all__ = [

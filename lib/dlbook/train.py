@@ -46,8 +46,8 @@ import torch
 from torch import nn
 
 from ._checks import check_number, check_positive_int, fraction_true
-from .runtime import _mps_available
 from .language import tr
+from .runtime import _mps_available
 
 __all__ = [
     "History", "fit", "evaluate", "predict", "accuracy",
