@@ -10,7 +10,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export DLBOOK_PROGRESS=0
 dlbook-tools check
 echo "[test.sh] installed and checked after ${SECONDS}s"
-dlbook-tools book
+dlbook-tools book --pdf
 echo "[test.sh] book built after ${SECONDS}s"
 # One worker per core (each single-threaded); --dist loadfile keeps a notebook or test module in one worker.
 # The Korean edition runs under this machine's default numerics, the English edition under others

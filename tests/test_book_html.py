@@ -4,6 +4,7 @@ Needs `_build/html` (``dlbook-tools book``; the README's test command builds it 
 Screenshots of a chapter page in each edition land in ``_build/screenshots/``.
 """
 import functools
+import html
 import http.server
 import json
 import os
@@ -183,3 +184,128 @@ def test_no_broken_internal_link_in_either_edition(server, page):
                     broken.append(f"{url} → {target}: {err}")
     assert len(seen) > 10
     assert broken == []
+
+
+def drawn_with(page, selector: str) -> dict[str, int]:
+    """The fonts Chromium drew the text of the first ``selector`` match with: {family: glyphs}."""
+    page.evaluate("s => document.querySelector(s).scrollIntoView()", selector)
+    page.evaluate("document.fonts.ready.then(() => true)")
+    page.wait_for_timeout(300)  # a font slice requested by the scroll
+    page.evaluate("document.fonts.ready.then(() => true)")
+    cdp = page.context.new_cdp_session(page)
+    try:
+        cdp.send("DOM.enable")
+        cdp.send("CSS.enable")
+        root = cdp.send("DOM.getDocument", {"depth": -1})["root"]["nodeId"]
+        node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+        fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+    finally:
+        cdp.detach()
+    return {f["familyName"] + ("" if f["isCustomFont"] else " (system)"): f["glyphCount"] for f in fonts}
+
+
+@pytest.mark.parametrize("lang", EDITIONS)
+def test_hangul_is_drawn_with_the_books_own_fonts(server, page, lang):
+    """Every Hangul character comes from a font the book serves; this machine has no CJK font, where a
+    system font would draw boxes (so do the screenshots: they show Korean only if this passes)."""
+    open_page(page, f"{server}/{lang}/17_lstm_gru.html")
+    page.evaluate("""() => { const mark = (sel, ok) => { const e = [...document.querySelectorAll(sel)]
+          .find(e => /[가-힣]/.test(e.innerText) && ok(e)); if (e) e.setAttribute('data-hangul', ''); };
+        mark('article pre', e => true);
+        mark('article p', e => !e.querySelector('code, mjx-container, .math, em, strong, a')); }""")
+    probes = {".dlbook-lang[hreflang=ko], .dlbook-lang-current[lang=ko]": "NotoSansKR",
+              "article pre[data-hangul]": "NanumGothicCoding"}
+    if lang == "ko":
+        probes["article p[data-hangul]"] = "NotoSansKR"
+    for selector, family in probes.items():
+        fonts = drawn_with(page, selector)
+        assert any(name.replace(" ", "").startswith(family) for name in fonts), (selector, fonts)
+        if selector != "article pre[data-hangul]":  # code's Latin letters come from the system's monospace
+            assert not [n for n in fonts if n.endswith("(system)")], (selector, fonts)
+
+
+PHONE_PAGES = ["index", "05_perceptron", "09_initialization", "13_convolution", "17_lstm_gru", "glossary"]
+
+
+@pytest.fixture(scope="module")
+def phone(page):
+    page.set_viewport_size({"width": 390, "height": 844})
+    yield page
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+@pytest.mark.parametrize("lang", EDITIONS)
+def test_a_phone_shows_every_page_without_sideways_scrolling(server, phone, lang):
+    overflowing = {}
+    for stem in PHONE_PAGES:
+        open_page(phone, f"{server}/{lang}/{stem}.html")
+        phone.evaluate("window.MathJax && MathJax.startup ? MathJax.startup.promise : null")
+        wide = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        if wide > 1:
+            culprits = phone.evaluate("""() => { const scrolls = e => { for (let a = e.parentElement; a && a !== document.body;
+                a = a.parentElement) if (getComputedStyle(a).overflowX !== 'visible') return true; return false; };
+              return [...document.querySelectorAll('body *')].filter(e => !scrolls(e)
+                && e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 3).map(e => e.tagName + '.' + e.className); }""")
+            overflowing[stem] = (wide, culprits)
+        switch = phone.eval_on_selector_all(".dlbook-lang", "els => els.map(e => e.getClientRects().length)")
+        assert switch and all(n == 1 for n in switch), f"{stem}: the language switch wraps ({switch})"
+    assert overflowing == {}, f"pages wider than a 390 px phone: {overflowing}"
+    shots = ROOT / "_build" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    open_page(phone, f"{server}/{lang}/05_perceptron.html")
+    phone.screenshot(path=str(shots / f"{lang}-05_perceptron-390px.png"))
+
+
+@pytest.mark.parametrize("lang, word", [("ko", "그림"), ("en", "Figure")])
+def test_figures_are_numbered_within_their_chapter(server, page, lang, word):
+    for stem in ("05_perceptron", "17_lstm_gru"):
+        open_page(page, f"{server}/{lang}/{stem}.html")
+        numbers = page.eval_on_selector_all("figure .caption-number", "els => els.map(e => e.innerText.trim())")
+        chapter = int(stem[:2])
+        assert numbers and numbers == [f"{word} {chapter}.{k}" for k in range(1, len(numbers) + 1)], numbers
+
+
+def _image_count(pdf_page) -> int:
+    objects = (pdf_page.get("/Resources") or {}).get("/XObject") or {}
+    return sum(1 for ref in objects.values() if ref.get_object().get("/Subtype") == "/Image")
+
+
+@pytest.mark.parametrize("lang", EDITIONS)
+def test_each_edition_has_a_pdf_with_every_chapter_its_text_and_figures(lang):
+    from pypdf import PdfReader
+
+    path = HTML / lang / "book.pdf"
+    assert path.exists(), f"no {path}: `dlbook-tools book --pdf` prints it (the README's test command does)"
+    reader = PdfReader(path)
+    marks = [(m.title, reader.get_destination_page_number(m)) for m in reader.outline]
+    titles = []
+    for stem in PAGES:  # the bookmarks are the pages' titles, in the table of contents' order
+        h1 = re.search(r"<h1[^>]*>(.*?)</h1>", (HTML / lang / f"{stem}.html").read_text(encoding="utf-8"), re.S)
+        titles.append(html.unescape(re.sub(r"<[^>]+>", "", h1.group(1))).replace("#", "").strip())
+    assert [t for t, _ in marks] == titles
+    starts = [n for _, n in marks] + [len(reader.pages)]
+    assert starts == sorted(starts) and len(set(starts)) == len(starts), "every page starts a new range, in order"
+    for (title, first), last in zip(marks, starts[1:]):
+        stem = PAGES[titles.index(title)]
+        # white space left out: the extracted text spaces Hangul syllables by their glyphs' positions
+        text = re.sub(r"\s+", "", "".join(reader.pages[i].extract_text() or "" for i in range(first, min(first + 2, last))))
+        if lang == "ko":
+            assert len(re.findall("[가-힣]", text)) > 100, f"{stem}: no extractable Korean text in the PDF"
+        assert re.sub(r"\s+", "", title) in text, f"{stem}: its title is not in its pages' text"
+        if stem in CHAPTERS:
+            images = sum(_image_count(reader.pages[i]) for i in range(first, last))
+            assert images > 0, f"{stem}: no figure in the PDF"
+    assert f'href="{lang}/book.pdf"' in (HTML / "index.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("lang, query, stem", [("ko", "퍼셉트론은", "퍼셉트론"), ("en", "perceptron", "perceptron")])
+def test_search_results_show_an_excerpt_of_the_prose(server, page, lang, query, stem):
+    open_page(page, f"{server}/{lang}/search.html?q={query}")
+    page.wait_for_function("document.querySelectorAll('#search-results ul.search li p.context').length >= 3",
+                           timeout=30000)
+    results = page.eval_on_selector_all("#search-results ul.search li", """els => els.slice(0, 3).map(e => ({
+        title: e.querySelector('a').innerText, context: (e.querySelector('p.context') || {}).innerText || ''}))""")
+    for r in results:
+        text = r["context"].strip(". ")
+        assert len(text) > 60 and stem in text.lower(), r
+        assert "  " not in text and "\n" not in text and not text.startswith(r["title"]), r

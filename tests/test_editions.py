@@ -190,3 +190,20 @@ def test_edition_config_overrides_only_edition_keys(monkeypatch):
     assert cfg["launch_buttons"]["jupyterhub_url"] == "https://hub.example.edu"
     assert cfg["execute"]["cache"] == book.edition_config(ko)["execute"]["cache"]  # one shared cache
     assert book.edition_config(ko)["launch_buttons"]["jupyterhub_url"] == ""
+
+
+def test_figures_and_tables_are_renumbered_within_each_chapter():
+    from types import SimpleNamespace
+
+    from dlbook_tools import sphinx_ext
+
+    env = SimpleNamespace(toc_fignumbers={
+        "index": {"figure": {"id0": (1,)}},
+        "05_perceptron": {"figure": {"a": (3,), "b": (2,)}, "table": {"t": (1,)}},
+        "17_lstm_gru": {"figure": {"c": (68,), "d": (69,)}},
+    })
+    assert sphinx_ext._number_figures_per_chapter(None, env) == []
+    assert env.toc_fignumbers == {"index": {"figure": {"id0": (1,)}},
+                                  "05_perceptron": {"figure": {"b": (5, 1), "a": (5, 2)}, "table": {"t": (5, 1)}},
+                                  "17_lstm_gru": {"figure": {"c": (17, 1), "d": (17, 2)}}}
+    assert [sphinx_ext.chapter_number(d) for d in ("05_perceptron", "index", "glossary", "2024")] == [5, None, None, None]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import html
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -59,7 +60,78 @@ def vendor_mathjax() -> str | None:
     return "mathjax/es5/tex-mml-chtml.js"
 
 
-def edition_config(edition, *, jupyterhub_url: str | None = None, mathjax_path: str | None = None) -> dict:
+# The book's own fonts, from the npm registry (Fontsource: woff2 files sliced by unicode-range, so a
+# page downloads only the slices its characters need): Korean text, and a monospace that has Hangul.
+FONTS = {"noto-sans-kr": ("@fontsource/noto-sans-kr@5.3.0", (400, 700)),
+         "nanum-gothic-coding": ("@fontsource/nanum-gothic-coding@5.3.0", (400, 700))}
+FONTS_CSS = "fonts/fonts.css"  # relative to _static
+# Each font is also served as a Hangul-only family, for the front of a font stack whose other fonts
+# draw the Latin text: a browser meets a generic family (sans-serif, monospace) before a later web
+# font, and its system fallback draws boxes where no system font has Hangul.
+HANGUL_ONLY = {"noto-sans-kr": "dlbook Hangul", "nanum-gothic-coding": "dlbook Hangul Mono"}
+HANGUL = [(0x1100, 0x11FF), (0x3130, 0x318F), (0xA960, 0xA97F), (0xAC00, 0xD7FF)]
+
+
+def hangul_range(unicode_range: str) -> str:
+    """The part of a CSS unicode-range (``U+39,U+ac00-ac2f``) that is Hangul (``U+ac00-ac2f``), or ""."""
+    kept = []
+    for part in unicode_range.replace(" ", "").split(","):
+        lo, _, hi = part.upper().removeprefix("U+").partition("-")
+        lo, hi = int(lo, 16), int(hi or lo, 16)
+        for a, b in HANGUL:
+            start, end = max(lo, a), min(hi, b)
+            if start <= end:
+                kept.append(f"U+{start:x}" if start == end else f"U+{start:x}-{end:x}")
+    return ",".join(kept)
+
+
+def _hangul_only_faces(css: str, family: str) -> str:
+    """Copies of the @font-face rules of ``css`` under ``family``, cut to their Hangul ranges."""
+    faces = []
+    for face in re.findall(r"@font-face \{.*?\}", css, flags=re.S):
+        found = re.search(r"unicode-range: ([^;]+);", face)
+        cut = hangul_range(found.group(1)) if found else ""
+        if cut:
+            face = re.sub(r"font-family: [^;]+;", f"font-family: '{family}';", face)
+            faces.append(face.replace(found.group(0), f"unicode-range: {cut};"))
+    return "\n".join(faces)
+
+
+def vendor_fonts() -> str | None:
+    """Serve the Korean web font and the Hangul monospace from the book, so that Korean renders the
+    same on every OS and offline. Returns the stylesheet path (relative to ``_static``), or None when
+    npm is missing (the book then uses the reader's system fonts)."""
+    target = VENDOR / FONTS_CSS
+    if target.exists():
+        return FONTS_CSS
+    npm = shutil.which("npm")
+    if npm is None:
+        print("npm not found: the book uses the reader's system fonts for Korean", flush=True)
+        return None
+    packs = BUILD / "vendor"
+    packs.mkdir(parents=True, exist_ok=True)
+    sheets = []
+    for name, (spec, weights) in FONTS.items():
+        tgz = subprocess.run([npm, "pack", spec, "--silent", "--pack-destination", str(packs)],
+                             check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+        with tarfile.open(packs / tgz) as tar:
+            for weight in weights:
+                css = tar.extractfile(f"package/{weight}.css").read().decode("utf-8")
+                # woff2 only (every browser the book supports reads it); the woff fallbacks are not shipped
+                css = re.sub(r", url\(\./files/[^)]+\.woff\) format\('woff'\)", "", css)
+                files = re.findall(r"url\(\./files/([^)]+\.woff2)\)", css)
+                members = [tar.getmember(f"package/files/{f}") for f in files]
+                for m in members:
+                    m.name = m.name[len("package/"):]
+                tar.extractall(target.parent / name, members=members, filter="data")
+                css = css.replace("url(./files/", f"url(./{name}/files/")
+                sheets += [css, _hangul_only_faces(css, HANGUL_ONLY[name])]
+    target.write_text("\n".join(sheets), encoding="utf-8")
+    return FONTS_CSS
+
+
+def edition_config(edition, *, jupyterhub_url: str | None = None, mathjax_path: str | None = None,
+                   fonts_css: str | None = None) -> dict:
     """``_config.yml`` with the keys that differ per edition filled in."""
     cfg = copy.deepcopy(book_config())
     cfg["title"] = edition.title
@@ -70,17 +142,21 @@ def edition_config(edition, *, jupyterhub_url: str | None = None, mathjax_path: 
     sphinx["dlbook_edition"] = edition.code
     if mathjax_path:
         sphinx["mathjax_path"] = mathjax_path
+    if fonts_css:
+        sphinx["html_css_files"] = [*sphinx.get("html_css_files", []), fonts_css]
+    if mathjax_path or fonts_css:
         sphinx["html_static_path"] = [str(VENDOR)]
     hub = jupyterhub_url if jupyterhub_url is not None else os.environ.get("DLBOOK_JUPYTERHUB_URL", "")
     cfg["launch_buttons"]["jupyterhub_url"] = hub
     return cfg
 
 
-def build_edition(edition, *, jupyterhub_url: str | None = None, mathjax_path: str | None = None) -> Path:
+def build_edition(edition, *, jupyterhub_url: str | None = None, mathjax_path: str | None = None,
+                  fonts_css: str | None = None) -> Path:
     work = BUILD / "editions" / edition.code
     work.mkdir(parents=True, exist_ok=True)
     config_path, toc_path = work / "_config.yml", work / "_toc.yml"
-    config_path.write_text(yaml.safe_dump(edition_config(edition, jupyterhub_url=jupyterhub_url, mathjax_path=mathjax_path), allow_unicode=True, sort_keys=False), encoding="utf-8")
+    config_path.write_text(yaml.safe_dump(edition_config(edition, jupyterhub_url=jupyterhub_url, mathjax_path=mathjax_path, fonts_css=fonts_css), allow_unicode=True, sort_keys=False), encoding="utf-8")
     toc_path.write_text(yaml.safe_dump(toc_for(edition), allow_unicode=True, sort_keys=False), encoding="utf-8")
     # Sphinx starts clean every time (a stale environment keeps stale search terms); the notebooks'
     # execution is what costs time, and the shared jupyter-cache keeps that between builds.
@@ -168,11 +244,16 @@ def prime_cache(paths: list[Path], cache_dir: Path = CACHE, jobs: int | None = N
     return failed
 
 
-def landing_page() -> str:
-    """A bilingual page that lets the reader choose an edition (the default first)."""
+def landing_page(fonts_css: str | None = None, *, pdf: bool = False) -> str:
+    """A bilingual page that lets the reader choose an edition (the default first); ``fonts_css``:
+    the book's font stylesheet (relative to an edition's ``_static``), if it serves its own fonts;
+    ``pdf``: link each edition's PDF (``<code>/book.pdf``)."""
+    from .pdf import PDF_NAME
+
     cards = "\n".join(
-        f'  <a class="card" lang="{e.code}" hreflang="{e.code}" href="{e.code}/index.html">'
+        f'  <div class="edition" lang="{e.code}"><a class="card" hreflang="{e.code}" href="{e.code}/index.html">'
         f'<span class="title">{html.escape(e.title)}</span><span class="label">{html.escape(e.label)}</span></a>'
+        + (f'<a class="pdf" hreflang="{e.code}" href="{e.code}/{PDF_NAME}">PDF</a>' if pdf else "") + "</div>"
         for e in editions()
     )
     first = editions()[0]
@@ -182,8 +263,9 @@ def landing_page() -> str:
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(" · ".join(e.title for e in editions()))}</title>
+{f'<link rel="stylesheet" href="{first.code}/_static/{fonts_css}">' if fonts_css else ""}
 <style>
- body {{ font-family: system-ui, "Noto Sans CJK KR", "Apple SD Gothic Neo", "Malgun Gothic", sans-serif; margin: 0;
+ body {{ font-family: "Noto Sans KR", system-ui, "Noto Sans CJK KR", "Apple SD Gothic Neo", "Malgun Gothic", sans-serif; margin: 0;
         min-height: 100vh; display: flex; flex-direction: column; align-items: center; justify-content: center; background: #f6f7f9; color: #1d2330; }}
  h1 {{ font-size: 1.6rem; text-align: center; line-height: 1.5; margin: 0 1rem 2rem; }}
  .cards {{ display: flex; gap: 1.5rem; flex-wrap: wrap; justify-content: center; }}
@@ -192,6 +274,8 @@ def landing_page() -> str:
  .card:hover {{ box-shadow: 0 4px 18px rgba(0,0,0,.15); }}
  .title {{ font-weight: 700; font-size: 1.15rem; }}
  .label {{ color: #2b6cb0; }}
+ .edition {{ display: flex; flex-direction: column; align-items: center; gap: .6rem; }}
+ .pdf {{ color: #2b6cb0; font-size: .95rem; }}
 </style>
 </head>
 <body>
@@ -204,18 +288,23 @@ def landing_page() -> str:
 """
 
 
-def build(*, jupyterhub_url: str | None = None) -> Path:
-    """Build every edition and the landing page; return ``_build/html``."""
+def build(*, jupyterhub_url: str | None = None, pdf: bool = False) -> Path:
+    """Build every edition and the landing page (and, with ``pdf``, a PDF of each edition:
+    :mod:`dlbook_tools.pdf`); return ``_build/html``."""
     HTML.mkdir(parents=True, exist_ok=True)
-    mathjax_path = vendor_mathjax()
+    mathjax_path, fonts_css = vendor_mathjax(), vendor_fonts()
     prime_cache([path for edition in editions() for path in notebooks_of(edition)])
     for edition in editions():
-        built = build_edition(edition, jupyterhub_url=jupyterhub_url, mathjax_path=mathjax_path)
+        built = build_edition(edition, jupyterhub_url=jupyterhub_url, mathjax_path=mathjax_path, fonts_css=fonts_css)
         target = HTML / edition.code
         if target.exists():
             shutil.rmtree(target)
         shutil.copytree(built, target)
-    (HTML / "index.html").write_text(landing_page(), encoding="utf-8")
+    if pdf:
+        from .pdf import build_pdfs
+
+        build_pdfs(HTML)
+    (HTML / "index.html").write_text(landing_page(fonts_css, pdf=pdf), encoding="utf-8")
     (HTML / ".nojekyll").write_text("", encoding="utf-8")
     print(f"The book is in {HTML}/index.html", flush=True)
     return HTML

@@ -272,6 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("book", help="build the HTML book")
     b.add_argument("--jupyterhub-url", default=None, help="add a JupyterHub (nbgitpuller) launch button")
+    b.add_argument("--pdf", action="store_true", help="also print a PDF of each edition (needs Chromium)")
     for name in ("sync", "execute"):
         s = sub.add_parser(name)
         s.add_argument("paths", nargs="+")
@@ -293,7 +294,7 @@ def main(argv=None) -> int:
     if args.cmd == "book":
         from .book import build
 
-        build(jupyterhub_url=args.jupyterhub_url)
+        build(jupyterhub_url=args.jupyterhub_url, pdf=args.pdf)
         return 0
     if args.cmd in ("sync", "execute"):
         return cmd_sync(args.paths, execute=args.cmd == "execute")

@@ -22,6 +22,8 @@ def _on_config_inited(app, config):
     for key in ("code_prompt_show", "code_prompt_hide"):  # myst-nb's interface strings, per language
         if key in edition:
             config[f"nb_{key}"] = edition[key]
+    if "numfig_format" in edition:  # "그림 17.3" / "Figure 17.3" (numbered per chapter: see below)
+        config.numfig_format = {**config.numfig_format, **edition["numfig_format"]}
     options = config.html_theme_options
     end = list(options.get("article_header_end") or ["article-header-buttons.html"])
     if "dlbook-lang-switch.html" not in end:
@@ -43,6 +45,29 @@ def _on_page_context(app, pagename, templatename, context, doctree):
     context["dlbook_editions"] = links
     tags = "".join(f'<link rel="alternate" hreflang="{l["code"]}" href="{l["url"]}" />' for l in links)
     context["metatags"] = context.get("metatags", "") + tags
+
+
+def chapter_number(docname: str) -> int | None:
+    """``17_lstm_gru`` → 17; None for a page that is not a chapter (index, glossary)."""
+    head = docname.rsplit("/", 1)[-1].split("_", 1)[0]
+    return int(head) if head.isdigit() and "_" in docname else None
+
+
+def _number_figures_per_chapter(app, env):
+    """Figures and tables are numbered within their chapter: "그림 17.3", "Figure 17.3".
+
+    Sphinx numbers them across the whole book (the chapters' sections are numbered by hand, not
+    by the toctree); this runs after it and renumbers each chapter's from 1, behind its number,
+    so captions and ``{numref}`` references both show the chapter's numbering.
+    """
+    for docname, kinds in env.toc_fignumbers.items():
+        chapter = chapter_number(docname)
+        if chapter is None:
+            continue
+        for numbers in kinds.values():
+            for k, key in enumerate(sorted(numbers, key=numbers.get), start=1):
+                numbers[key] = (chapter, k)
+    return []
 
 
 def _key_cache_on_code() -> None:
@@ -108,5 +133,7 @@ def setup(app):
     app.add_config_value("dlbook_editions", {}, "html")
     app.connect("config-inited", _on_config_inited)
     app.connect("html-page-context", _on_page_context)
+    app.connect("env-get-updated", _number_figures_per_chapter, priority=900)  # after Sphinx numbers them
     app.add_css_file("dlbook.css")
+    app.add_js_file("dlbook-search.js")  # search excerpts from the prose (static/dlbook-search.js)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "0.1"}
