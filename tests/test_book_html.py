@@ -145,6 +145,7 @@ def test_widget_has_a_static_figure_and_no_dead_slider(server, page, lang):
     assert page.locator("input[type=range], .widget-slider, .jupyter-widgets").count() == 0
     shots = ROOT / "_build" / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
+    page.evaluate("document.fonts.ready.then(() => true)")  # the Hangul slices of the book's fonts
     page.screenshot(path=str(shots / f"{lang}-{stem}.png"))
     figure.scroll_into_view_if_needed()
     page.screenshot(path=str(shots / f"{lang}-{stem}-explorer.png"))
@@ -253,6 +254,7 @@ def test_a_phone_shows_every_page_without_sideways_scrolling(server, phone, lang
     shots = ROOT / "_build" / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
     open_page(phone, f"{server}/{lang}/05_perceptron.html")
+    phone.evaluate("document.fonts.ready.then(() => true)")
     phone.screenshot(path=str(shots / f"{lang}-05_perceptron-390px.png"))
 
 
