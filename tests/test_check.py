@@ -78,3 +78,37 @@ def test_expect_answer_explains_without_giving_the_value():
         expect_answer("1", "Q2", 1.0, why_ko="이유", why_en="because", tol=0.5)
     with pytest.raises(ExerciseFailure, match="not answered yet"):
         expect_answer(None, "Q1", "c", why_ko="이유", why_en="because")
+
+
+def test_messages_fit_nbgrader_validate_lines():
+    from dlbook.check import WIDTH, _columns, wrap
+
+    long_ko = "배치 정규화는 시험 모드에서 훈련 중에 모은 이동 평균과 이동 분산으로 정규화합니다. " * 3
+    err = ExerciseFailure(long_ko, "batch normalisation normalises with the running statistics at test time. " * 3)
+    lines = str(err).split("\n")[1:]
+    assert lines[0].startswith("[한국어] ") and any(line.startswith("[English] ") for line in lines)
+    assert all(_columns(line) <= WIDTH and len(line) <= 86 for line in lines), lines
+    assert wrap("a b", width=3) == "a b" and wrap("aaaa bbbb", width=6) == "aaaa\n    bbbb"
+
+
+def test_a_student_sees_the_cells_lines_and_both_languages_not_the_checkers_frames():
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(s) for s in [
+        "from dlbook.check import call, expect_close\nimport torch",
+        "NAND_W",  # a test cell run before its answer cell, or an answer left unassigned
+        "expect_close(torch.tensor([1.0, 2.0]), [1.0, 3.0], 'nand(x)')",
+        "def f(x):\n    return x.nope\ncall(f, 1)",
+    ]]
+    NotebookClient(nb, timeout=120, allow_errors=True).execute()
+    errors = [[o for o in c.outputs if o.output_type == "error"] for c in nb.cells[1:]]
+    assert [len(e) for e in errors] == [1, 1, 1], "each stays an error, so a grader records the failure"
+    name, check, crash = ("\n".join(e[0].traceback) for e in errors)
+    assert errors[0][0].ename == "NameError" and "NAND_W이(가) 정의되지 않았습니다" in name
+    assert "[English] NAND_W is not defined: run the cell that defines it first" in name
+    assert "line 1: expect_close(" in check and "[English] nand(x)[1] should be 3 but is 2" in check
+    assert "line 2: return x.nope" in crash and "AttributeError" in crash
+    for text in (name, check, crash):
+        assert "check.py" not in text and "site-packages" not in text and len(text.splitlines()) <= 12

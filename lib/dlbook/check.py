@@ -9,15 +9,97 @@ back, so the visible tests teach and the autograder records a clean failure.
 """
 from __future__ import annotations
 
+import traceback
+import unicodedata
+
 import torch
+
+# nbgrader's Validate cuts every line at 87 characters; on screen a Hangul syllable takes two columns.
+WIDTH = 80
+
+
+def _columns(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def wrap(text: str, width: int = WIDTH, indent: str = "    ") -> str:
+    """Break ``text`` at spaces into lines of at most ``width`` screen columns (Hangul counts two)."""
+    lines = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for word in paragraph.split(" "):
+            longer = f"{line} {word}" if line.strip() else line + word
+            if line.strip() and _columns(longer) > width:
+                lines.append(line)
+                line = indent + word
+            else:
+                line = longer
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _in_a_cell(filename: str) -> bool:
+    """Is this a notebook cell's code (ipykernel's temporary file, or IPython's <ipython-input-…>)?"""
+    return filename.startswith("<ipython-input") or "/ipykernel_" in filename or filename.startswith("<cell")
+
+
+def _cell_lines(tb) -> list[str]:
+    """The notebook lines a traceback passes through, one screen line each; the library's frames are left out."""
+    shown = []
+    for frame in traceback.extract_tb(tb):
+        if _in_a_cell(frame.filename):
+            text = f"  {frame.lineno}행 · line {frame.lineno}: {(frame.line or '').strip()}"
+            shown.append(text if len(text) <= WIDTH else text[: WIDTH - 1] + "…")
+    return shown
 
 
 class ExerciseFailure(AssertionError):
-    """A failed exercise check, with the message in both languages."""
+    """A failed exercise check, with the message in both languages (each line fits nbgrader's Validate)."""
 
     def __init__(self, ko: str, en: str):
         self.ko, self.en = ko, en
-        super().__init__(f"\n[한국어] {ko}\n[English] {en}")
+        super().__init__(f"\n{wrap('[한국어] ' + ko)}\n{wrap('[English] ' + en)}")
+
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows: the test cell's line and the message, not the checking code's own frames
+        (a crash in the student's code adds the student's lines)."""
+        lines = ["ExerciseFailure · 확인 실패 · check failed"] + _cell_lines(self.__traceback__)
+        if self.__cause__ is not None:
+            yours = _cell_lines(self.__cause__.__traceback__)
+            if yours:
+                lines += ["  여러분의 코드 · in your code:"] + yours
+        return lines + str(self).split("\n")[1:]
+
+
+def _name_error_lines(error: NameError, tb) -> list[str]:
+    name = getattr(error, "name", None) or str(error).split("'")[1 if "'" in str(error) else 0]
+    ko = (f"{name}이(가) 정의되지 않았습니다. {name}을(를) 만드는 셀을 먼저 실행하세요(다시 연결했거나 커널을 "
+          f"재시작했다면 맨 위부터). 답으로 채울 이름이라면 답 셀에서 `{name} = ...`처럼 값을 대입하세요.")
+    en = (f"{name} is not defined: run the cell that defines it first (from the top, after a reconnect or a "
+          f"kernel restart). If it is an answer to fill in, assign it in the answer cell: `{name} = ...`.")
+    return [f"NameError: {error}"] + _cell_lines(tb) + [wrap("[한국어] " + ko), wrap("[English] " + en)]
+
+
+def _explain_missing_names() -> None:
+    """In IPython, a ``NameError`` (a test cell run before its answer cell, an answer left unassigned)
+    is shown with a bilingual hint; it stays an error, so a grader still records the failure."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None or shell.custom_exceptions not in ((), (NameError,)):
+        return  # someone else's handler: leave it
+
+    def handler(self, etype, value, tb, tb_offset=None):
+        stb = _name_error_lines(value, tb)
+        self._showtraceback(etype, value, stb)  # IPython does not show what a custom handler returns
+        return stb
+
+    shell.set_custom_exc((NameError,), handler)
+
+
+_explain_missing_names()
 
 
 def expect(condition: bool, ko: str, en: str) -> None:
