@@ -112,3 +112,10 @@ def test_a_student_sees_the_cells_lines_and_both_languages_not_the_checkers_fram
     assert "line 2: return x.nope" in crash and "AttributeError" in crash
     for text in (name, check, crash):
         assert "check.py" not in text and "site-packages" not in text and len(text.splitlines()) <= 12
+
+
+def test_a_label_with_words_is_given_in_both_languages():
+    with pytest.raises(ExerciseFailure, match=r"(?s)\[한국어\] 3번째 걸음 뒤의 x의 값이 2이어야.*\[English\] x after step 3 should be 2"):
+        expect_close(torch.tensor(1.0), 2.0, ("3번째 걸음 뒤의 x", "x after step 3"))
+    with pytest.raises(TypeError, match=r"name must be a str or a \(korean, english\) pair"):
+        expect_tensor(torch.zeros(1), ("하나",))

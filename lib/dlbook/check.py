@@ -126,20 +126,33 @@ def call(fn, *args, name: str | None = None, **kwargs):
                               f"{name} raised {type(err).__name__}: {err}") from err
 
 
-def expect_tensor(value, name: str, shape=None) -> torch.Tensor:
-    """``value`` must be a tensor (of ``shape``, if given)."""
+def _names(name) -> tuple[str, str]:
+    """A checked value's label in (Korean, English): one string (code, the same in both) or a pair."""
+    if isinstance(name, tuple) and len(name) == 2 and all(isinstance(n, str) for n in name):
+        return name
+    if isinstance(name, str):
+        return name, name
+    raise TypeError(f"name must be a str or a (korean, english) pair of str, got {name!r}")
+
+
+def expect_tensor(value, name, shape=None) -> torch.Tensor:
+    """``value`` must be a tensor (of ``shape``, if given). ``name``: its label, a str (code, such as
+    ``"relu(x)"``) or a ``(korean, english)`` pair when the label has words."""
+    ko, en = _names(name)
     expect(isinstance(value, torch.Tensor),
-           f"{name}은(는) torch.Tensor여야 합니다. 받은 값의 종류: {type(value).__name__}",
-           f"{name} must be a torch.Tensor; got {type(value).__name__}")
+           f"{ko}은(는) torch.Tensor여야 합니다. 받은 값의 종류: {type(value).__name__}",
+           f"{en} must be a torch.Tensor; got {type(value).__name__}")
     if shape is not None:
         expect(tuple(value.shape) == tuple(shape),
-               f"{name}의 형상(shape)이 {tuple(shape)}이어야 하는데 {tuple(value.shape)}입니다.",
-               f"{name} must have shape {tuple(shape)}; got {tuple(value.shape)}")
+               f"{ko}의 형상(shape)이 {tuple(shape)}이어야 하는데 {tuple(value.shape)}입니다.",
+               f"{en} must have shape {tuple(shape)}; got {tuple(value.shape)}")
     return value
 
 
-def expect_close(actual, expected, name: str, *, atol: float = 1e-6, rtol: float = 1e-5) -> None:
-    """``actual`` must be a tensor of ``expected``'s shape with values close to it."""
+def expect_close(actual, expected, name, *, atol: float = 1e-6, rtol: float = 1e-5) -> None:
+    """``actual`` must be a tensor of ``expected``'s shape with values close to it (``name`` as in
+    :func:`expect_tensor`)."""
+    ko, en = _names(name)
     expected = torch.as_tensor(expected)
     actual = expect_tensor(actual, name, expected.shape)
     a = actual.detach().to("cpu", torch.float64)
@@ -149,9 +162,9 @@ def expect_close(actual, expected, name: str, *, atol: float = 1e-6, rtol: float
         idx = tuple(int(i) for i in (~close).nonzero()[0]) if a.ndim else ()
         where = f"[{', '.join(map(str, idx))}]" if idx else ""
         raise ExerciseFailure(
-            f"{name}{where}의 값이 {e[idx].item():.6g}이어야 하는데 {a[idx].item():.6g}입니다 "
+            f"{ko}{where}의 값이 {e[idx].item():.6g}이어야 하는데 {a[idx].item():.6g}입니다 "
             f"(틀린 원소 {int((~close).sum())}/{close.numel()}개).",
-            f"{name}{where} should be {e[idx].item():.6g} but is {a[idx].item():.6g} "
+            f"{en}{where} should be {e[idx].item():.6g} but is {a[idx].item():.6g} "
             f"({int((~close).sum())} of {close.numel()} elements wrong).",
         )
 
