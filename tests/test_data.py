@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+import dlbook
 from dlbook import data
 
 
@@ -300,8 +301,14 @@ def test_iterations_per_epoch_fact():
     assert data.iterations_per_epoch(1000, 128) == 8
     assert data.iterations_per_epoch(1000, 128, drop_last=True) == 7
     assert data.batch_sizes(1000, 128) == [128] * 7 + [104]
-    assert data.explain_iterations(1000, 128) == "1000 = 7×128 + 104 → 8 iterations per epoch"
-    assert data.explain_iterations(256, 128) == "256 = 2×128 → 2 iterations per epoch"
+    dlbook.set_language("en")
+    try:
+        assert data.explain_iterations(1000, 128) == "1000 = 7×128 + 104 → 8 iterations per epoch"
+        assert data.explain_iterations(256, 128) == "256 = 2×128 → 2 iterations per epoch"
+        dlbook.set_language("ko")
+        assert data.explain_iterations(1000, 128, drop_last=True) == "1000 = 7×128 + 104 → 에포크마다 반복 7번 (마지막 표본 104개는 버림)"
+    finally:
+        dlbook.set_language(None)
     assert data.iterations_per_epoch(1, 128) == 1 and data.iterations_per_epoch(0, 128) == 0
     with pytest.raises(ValueError, match="batch_size must be an integer >= 1, got 0"):
         data.iterations_per_epoch(1000, 0)

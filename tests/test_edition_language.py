@@ -15,11 +15,6 @@ ROOT = config.ROOT
 HTML = ROOT / "_build" / "html"
 STEMS = [p.stem for p in sorted((ROOT / "chapters" / "ko").glob("*.ipynb")) if p.stem[:2].isdigit()]
 
-# Chapters whose outputs do not yet speak the edition's language (issue 15): a chapter leaves the
-# set when it is translated, and a chapter in the set that already passes fails, so the set shrinks.
-PENDING = set(STEMS)
-
-
 def output_texts(cell) -> list[str]:
     texts = []
     for out in cell.get("outputs", []):
@@ -45,16 +40,10 @@ def printed_problems(stem: str) -> list[str]:
     return found
 
 
-def _expect(stem, found):
-    if stem in PENDING:
-        assert found, f"{stem} now speaks both languages: remove it from PENDING"
-    else:
-        assert found == [], "\n".join(found)
-
-
 @pytest.mark.parametrize("stem", STEMS)
 def test_printed_labels_and_comments_speak_the_edition_language(stem):
-    _expect(stem, printed_problems(stem))
+    found = printed_problems(stem)
+    assert found == [], "\n".join(found)
 
 
 class _Images(html.parser.HTMLParser):
@@ -87,8 +76,6 @@ def test_figures_speak_the_edition_language(stem):
             raise RuntimeError(f"no built book at {HTML}")
         pytest.skip("no built book (run `dlbook-tools book`)")
     found = figure_problems(stem)
-    if stem in PENDING:  # its labels are still to be translated; each figure must still carry its record
-        found = [p for p in found if ": label " not in p]
     assert found == [], "\n".join(found)
 
 
@@ -97,6 +84,10 @@ def test_the_language_rules():
     assert speaks("학습 손실", "ko") and speaks("에포크 · epoch", "ko") and not speaks("training loss", "ko")
     assert speaks("ReLU, $\\sigma(x)$, x_train, `fit`, 0.95", "ko")  # names, math and code stay
     assert speaks("training loss", "en") and not speaks("에포크 · epoch", "en")
+    assert speaks("  (hidden): Linear(in_features=64, out_features=64, bias=True)", "ko")  # print(model)
+    assert not speaks("  (hidden layer): the first one", "ko")
+    assert edition_language.record_problems({"language": "ko", "labels": ["비용($W$)", "비용 W", "$W$"]}, "ko") == [
+        "label '비용($W$)' mixes Hangul and $…$ math (mathtext draws the Hangul as boxes)"]
     assert speaks("XOR", "ko") and speaks("prelu (α = 0.25)", "ko") and not speaks("step", "ko")  # acronyms are names
     assert edition_language.comments("x = 1  # 기울기 · gradient\n%timeit f()\ny = '#'  # (N, D)") == ["기울기 · gradient", "(N, D)"]
     block = "# 기울기를 0으로 되돌린다\n# zero the gradients\nx = 1  # a note\n# another"

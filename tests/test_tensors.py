@@ -62,8 +62,16 @@ def test_broadcast_shape_error_names_the_dimension():
 
 
 def test_explain_broadcast():
-    text = T.explain_broadcast((2, 3), (3,))
-    assert text.splitlines() == [" (2, 3)  →  (2, 3)", "   (3,)  →  (1, 3)", "result:  →  (2, 3)"]
+    import dlbook
+
+    dlbook.set_language("en")
+    try:
+        text = T.explain_broadcast((2, 3), (3,))
+        assert text.splitlines() == [" (2, 3)  →  (2, 3)", "   (3,)  →  (1, 3)", "result:  →  (2, 3)"]
+        dlbook.set_language("ko")
+        assert T.explain_broadcast((2, 3), (3,)).splitlines()[-1] == "결과: " + "  →  (2, 3)"  # 결과: is 5 columns
+    finally:
+        dlbook.set_language(None)
 
 
 def test_layout_conversions_are_inverse_views(device):

@@ -35,6 +35,7 @@ from typing import Iterator
 import torch
 
 from ._checks import check_dtype_on_device, check_ndim, check_number, check_positive_int, generator_for
+from .language import tr
 
 __all__ = [
     "load_digits", "load_mnist_subset", "load_sunspots",
@@ -471,14 +472,16 @@ def batch_sizes(n_samples: int, batch_size: int, *, drop_last: bool = False) -> 
 
 
 def explain_iterations(n_samples: int, batch_size: int, *, drop_last: bool = False) -> str:
-    """Spell out the batches of one epoch: ``'1000 = 7×128 + 104 → 8 iterations per epoch'``."""
+    """Spell out the batches of one epoch: ``'1000 = 7×128 + 104 → 8 iterations per epoch'`` (in the
+    edition's language: ``'… → 에포크마다 반복 8번'``)."""
     sizes = batch_sizes(n_samples, batch_size, drop_last=drop_last)
     full, rest = divmod(n_samples, batch_size)
     parts = ([f"{full}×{batch_size}"] if full else []) + ([str(rest)] if rest else [])
     plural = "s" if len(sizes) != 1 else ""
-    text = f"{n_samples} = {' + '.join(parts) or '0'} → {len(sizes)} iteration{plural} per epoch"
+    text = f"{n_samples} = {' + '.join(parts) or '0'} → " + tr(f"에포크마다 반복 {len(sizes)}번",
+                                                             f"{len(sizes)} iteration{plural} per epoch")
     if drop_last and rest:
-        text += f" (the last {rest} samples dropped)"
+        text += tr(f" (마지막 표본 {rest}개는 버림)", f" (the last {rest} samples dropped)")
     return text
 
 

@@ -24,6 +24,8 @@ import numbers
 
 import torch
 
+from .language import tr
+
 __all__ = ["as_shape", "matmul_shape", "broadcast_shape", "explain_broadcast", "nhwc_to_nchw", "nchw_to_nhwc",
            "describe", "plot_broadcast", "plot_matmul"]
 
@@ -82,9 +84,11 @@ def explain_broadcast(*shapes) -> str:
     parsed = [as_shape(s) for s in shapes]
     ndim = len(result)
     left = [str(s) for s in parsed]
-    width = max(len(t) for t in left + ["result:"])
+    label = tr("결과:", "result:")
+    columns = len(label) + sum(1 for c in label if "\uac00" <= c <= "\ud7a3")  # a syllable is two columns wide
+    width = max([len(t) for t in left] + [columns])
     lines = [f"{t:>{width}}  →  {(1,) * (ndim - len(s)) + s}" for t, s in zip(left, parsed)]
-    lines.append(f"{'result:':<{width}}  →  {result}")
+    lines.append(f"{label}{' ' * (width - columns)}  →  {result}")
     return "\n".join(lines)
 
 

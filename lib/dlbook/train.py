@@ -532,7 +532,7 @@ def _log_epoch(writer, row: Mapping[str, float], model: nn.Module, step: int) ->
 def _epoch_line(row: Mapping[str, float], epochs: int) -> str:
     """``epoch 2/5  train_loss 0.1234  val_loss …``: an epoch's row as one line."""
     values = "  ".join(f"{k} {v:.4f}" for k, v in row.items() if k not in ("epoch", "lr"))
-    return f"epoch {row['epoch']}/{epochs}  {values}"
+    return f"{tr('에포크', 'epoch')} {row['epoch']}/{epochs}  {values}"
 
 
 class _Log:
@@ -568,7 +568,7 @@ class _Log:
             from tqdm.auto import tqdm
 
             total = len(loader) if hasattr(loader, "__len__") else None
-            self.bar = tqdm(total=total, desc=f"epoch {epoch}/{self.epochs}", unit="batch", leave=False)
+            self.bar = tqdm(total=total, desc=f"{tr('에포크', 'epoch')} {epoch}/{self.epochs}", unit="batch", leave=False)
         try:
             yield
         finally:

@@ -15,27 +15,33 @@ import tokenize
 HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
 WORD = re.compile(r"(?<![\w.`])[A-Za-z]{3,}(?![\w.`(])")
 MATH = re.compile(r"\$[^$]*\$|`[^`]*`")
+CAMEL = re.compile(r"[A-Z][a-z0-9]*[A-Z]\w*")
 
 # Names, not words: the same in a Korean and an English text. Lower case.
 NAMES = frozenset("""
 adam adamw adagrad rmsprop sgd nesterov momentum relu elu gelu selu tanh sigmoid softmax softplus swish maxout
 prelu lstm gru rnn cnn mlp knn resnet vgg alexnet lenet googlenet inception densenet mnist cifar imagenet pytorch torch
 numpy dlbook xavier glorot lecun kaiming batchnorm layernorm dropout nbval nbgrader colab jupyter gpu cpu cuda
-true false none nan inf tensor size dtype float int bool grad device shape
+true false none nan inf tensor size dtype float int bool grad device shape ndim numel
 """.split())
 
 
 def english_words(text: str) -> list[str]:
     """The words of ``text`` that are English rather than names (math and code spans left out)."""
     text = MATH.sub(" ", text)
-    return [w for w in WORD.findall(text) if w.lower() not in NAMES and not w.isupper()]  # AND, XOR, MSE: names
+    # AND, XOR, MSE (acronyms) and MnistCNN, BatchNorm (CamelCase class names) are names
+    return [w for w in WORD.findall(text) if w.lower() not in NAMES and not w.isupper() and not CAMEL.fullmatch(w)]
+
+
+# A line of PyTorch's printed module, ``  (hidden): Linear(in_features=64, out_features=64, bias=True)``: code.
+MODULE_REPR = re.compile(r"\s*\(\w+\): [A-Za-z_][\w.]*\(.*\)\s*")
 
 
 def speaks(text: str, lang: str) -> bool:
-    """Korean: Hangul, or no English word at all. English: no Hangul."""
+    """Korean: Hangul, or no English word at all (a printed module's lines are code). English: no Hangul."""
     if lang == "en":
         return not HANGUL.search(text)
-    return bool(HANGUL.search(text)) or not english_words(text)
+    return bool(HANGUL.search(text)) or not english_words(text) or bool(MODULE_REPR.fullmatch(text))
 
 
 def comments(source: str) -> list[str]:
@@ -64,7 +70,10 @@ def record_problems(record: dict | None, lang: str) -> list[str]:
     if record is None:
         return ["not drawn through dlbook.plot's display (no record): call plot.setup() first"]
     found = [] if record.get("language") == lang else [f"drawn with language {record.get('language')!r}"]
-    return found + [f"label {label!r}" for label in record.get("labels", []) if not speaks(label, lang)]
+    found += [f"label {label!r}" for label in record.get("labels", []) if not speaks(label, lang)]
+    # a string with $…$ is drawn by mathtext as a whole, and mathtext has no Hangul: boxes
+    return found + [f"label {label!r} mixes Hangul and $…$ math (mathtext draws the Hangul as boxes)"
+                    for label in record.get("labels", []) if "$" in label and HANGUL.search(label)]
 
 
 def png_record(data: bytes) -> dict | None:
