@@ -119,3 +119,22 @@ def test_a_label_with_words_is_given_in_both_languages():
         expect_close(torch.tensor(1.0), 2.0, ("3번째 걸음 뒤의 x", "x after step 3"))
     with pytest.raises(TypeError, match=r"name must be a str or a \(korean, english\) pair"):
         expect_tensor(torch.zeros(1), ("하나",))
+
+
+def test_the_failing_line_is_quoted_whole_so_the_course_kit_can_hide_a_hidden_test():
+    from dlbook_tools import grading
+
+    hidden = "expect_close(call(batchnorm_eval, torch.tensor([[3.0, 1.0]]), mean, var, gamma, beta, 0.0), [[1.0, 0.0]], 'hidden check')"
+    import linecache
+
+    source = (f"from dlbook.check import call, expect_close\nimport torch\nmean = var = gamma = beta = 0\n"
+              f"def batchnorm_eval(*a):\n    return torch.zeros(1, 2)\n{hidden}\n")
+    name = "<ipython-input-7-abc>"  # a cell, as IPython names it and caches its source
+    linecache.cache[name] = (len(source), None, source.splitlines(True), name)
+    code = compile(source, name, "exec")
+    with pytest.raises(ExerciseFailure) as info:
+        exec(code, {})
+    shown = "\n".join(info.value._render_traceback_())
+    assert hidden in shown  # whole, not cut at the screen's width
+    scrubbed = grading.scrub_text(shown, grading.secret_lines([f"### BEGIN HIDDEN TESTS\n{hidden}\n### END HIDDEN TESTS"]))
+    assert "batchnorm_eval" not in scrubbed and grading.HIDDEN in scrubbed and "[English]" in scrubbed

@@ -44,12 +44,12 @@ def _in_a_cell(filename: str) -> bool:
 
 
 def _cell_lines(tb) -> list[str]:
-    """The notebook lines a traceback passes through, one screen line each; the library's frames are left out."""
+    """The notebook lines a traceback passes through; the library's frames are left out."""
     shown = []
     for frame in traceback.extract_tb(tb):
         if _in_a_cell(frame.filename):
-            text = f"  {frame.lineno}행 · line {frame.lineno}: {(frame.line or '').strip()}"
-            shown.append(text if len(text) <= WIDTH else text[: WIDTH - 1] + "…")
+            # the whole line, never cut: the course kit hides a feedback line that quotes a hidden test's line
+            shown.append(f"  {frame.lineno}행 · line {frame.lineno}: {(frame.line or '').strip()}")
     return shown
 
 
