@@ -1,6 +1,6 @@
 """Diagrams drawn with matplotlib alone: networks, computational graphs and architecture schematics.
 
-Taught in chapter 06 (06_mlp); used in chapter 07.
+Taught in chapter 06 (06_mlp); used in chapters 07, 17.
 
 ``draw_network([3, 3, 1])`` draws the units of a multilayer perceptron in columns, with the
 bias units (+1) and, if asked, one highlighted weight Θᵢⱼ⁽ˡ⁾ — the weight *to* unit i of
