@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import itertools
 import json
 import os
 import shutil
@@ -482,8 +483,13 @@ def _first_error(cell) -> str | None:
     if err is None:
         return None
     ev = err.get("evalue", "")
-    en = [ln for ln in ev.splitlines() if ln.startswith("[English]")]
-    text = en[0][10:] if en else (ev.splitlines()[0] if ev else "")
+    lines = ev.splitlines()
+    start = next((i for i, ln in enumerate(lines) if ln.startswith("[English]")), None)
+    if start is None:
+        text = lines[0] if lines else ""
+    else:  # dlbook.check wraps a message onto indented continuation lines: join them back
+        rest = itertools.takewhile(lambda ln: ln.startswith("    "), lines[start + 1:])
+        text = " ".join([lines[start][10:], *(ln.strip() for ln in rest)])
     return safe_text(f"{err.get('ename')}: {text}", oneline=True).strip().rstrip(":")[:300]
 
 
