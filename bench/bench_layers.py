@@ -1,7 +1,7 @@
 """Hand-written backprop vs torch.autograd, numerical vs analytic gradients, and fit's overhead.
 
 Rows:
-* a two-layer network's forward + backward (dlbook.nets.TwoLayerNet.gradient) vs the same
+* a two-layer network's forward + backward (dlbook.mlp.MLP.gradient) vs the same
   computation through torch.autograd;
 * the numerical gradient (2 loss evaluations per parameter) vs back-propagation, on a small
   net — the chapter's "why not numerical gradients" in seconds;
@@ -20,13 +20,13 @@ from common import Row, seconds_per_call
 
 
 def _two_layer_rows() -> list[Row]:
-    from dlbook.nets import TwoLayerNet
+    from dlbook.mlp import MLP
 
     n, d, h, c = 100, 784, 50, 10
     g = torch.Generator().manual_seed(0)
     x = torch.randn(n, d, generator=g)
     t = torch.randint(0, c, (n,), generator=g)
-    net = TwoLayerNet(d, h, c, weight_init_std=0.01, seed=0, dtype=torch.float32)
+    net = MLP([d, h, c], weight_init_std=0.01, seed=0, dtype=torch.float32)
     p = {k: v.clone().requires_grad_() for k, v in net.params.items()}
 
     def autograd():
@@ -39,9 +39,9 @@ def _two_layer_rows() -> list[Row]:
 
 
 def _numerical_row() -> list[Row]:
-    from dlbook.nets import TwoLayerNet
+    from dlbook.mlp import MLP
 
-    net = TwoLayerNet(10, 8, 3, weight_init_std=0.5, seed=0)
+    net = MLP([10, 8, 3], weight_init_std=0.5, seed=0)
     g = torch.Generator().manual_seed(0)
     x = torch.randn(32, 10, generator=g, dtype=torch.float64)
     t = torch.randint(0, 3, (32,), generator=g)

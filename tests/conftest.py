@@ -17,7 +17,7 @@ MARKED_FILES = {
         "test_gradcheck.py", "test_init.py", "test_knn.py", "test_language.py", "test_layers.py", "test_linear.py", "test_losses.py",
         "test_metrics.py", "test_mlp.py", "test_models.py", "test_nets.py", "test_optim.py", "test_perceptron.py",
         "test_plot.py", "test_preprocessing.py", "test_regularization.py", "test_rnn.py", "test_runtime.py",
-        "test_scaling.py", "test_search.py", "test_surfaces.py", "test_tensors.py", "test_text.py", "test_train.py",
+        "test_scaling.py", "test_search.py", "test_summary.py", "test_surfaces.py", "test_tensors.py", "test_text.py", "test_train.py",
         "test_widgets.py",
     ),
     "book": (  # the book as a whole: editions, headers, glossary, search, docs, packaging, lint

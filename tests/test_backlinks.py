@@ -13,8 +13,8 @@ Chapter numbers are two digits; ``01–04`` (en dash) is a range. A chapter *use
 the code cells of the chapter (``chapters/ko`` and ``chapters/en``) or of its exercise solutions
 (``solutions/``) reach it: ``import dlbook.X``, ``from dlbook import X``, ``from dlbook.X import
 name``, ``dlbook.X.name``, or a name they import or look up on a module that is *defined* in X
-(``dlbook.device()`` is :mod:`dlbook.runtime`'s; ``from dlbook.optim import race`` reaches
-:mod:`dlbook.surfaces`, which optim re-exports). "Taught in" names the chapter that introduces
+(``dlbook.device()`` is :mod:`dlbook.runtime`'s; a name one module imports from another is
+counted for the module that defines it). "Taught in" names the chapter that introduces
 the module; which one that is was decided by reading the chapters, but it must be a chapter that
 uses the module.
 
@@ -130,7 +130,7 @@ def modules_used(nb_path: Path) -> frozenset[str]:
                 for a in node.names:
                     used |= _resolve([*base, a.name])
                     aliases[a.asname or a.name] = [*base, a.name]
-    # attribute look-ups on dlbook or on an imported module: dlbook.device(), optim.race(...)
+    # attribute look-ups on dlbook or on an imported module: dlbook.device(), surfaces.race(...)
     for src in _code(nb_path):
         for node in ast.walk(ast.parse(src)):
             if isinstance(node, ast.Attribute):

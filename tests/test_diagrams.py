@@ -182,6 +182,11 @@ def test_unrolled_rnn_draws_one_cell_per_step_with_the_same_weights():
     assert len(_gids(fig, "output")) == 0 and "$U$" in texts and "$V$" not in texts
     with pytest.raises(TypeError, match="weights must be three TeX names"):
         diagrams.draw_unrolled_rnn(weights="W")
+    fig = diagrams.draw_unrolled_rnn(2, weights=("U", "W", "V"), symbols=("x", "s", "o"))  # chapter 16's letters
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert {"$s_{2}$", "$o_{1}$", "$x_{t}$", "$s_0$"} <= set(texts) and not any("h_" in t for t in texts)
+    with pytest.raises(TypeError, match="symbols must be three TeX names"):
+        diagrams.draw_unrolled_rnn(symbols=("x", "s"))
 
 
 def test_lstm_has_four_gates_and_a_cell_state_the_gru_three_and_none(restore_language):

@@ -3,6 +3,7 @@ import math
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from sklearn import metrics as sk
 
 from dlbook import metrics
@@ -88,7 +89,7 @@ def test_regression_metrics_match_sklearn(device):
 
 
 def test_errors_are_reported():
-    with pytest.raises(ValueError, match="y_true and y_pred must have the same number of samples, got 3 and 2"):
+    with pytest.raises(ValueError, match=r"accuracy needs y_pred of y_true's shape \(3,\) .*got shape \(2,\)"):
         metrics.accuracy([0, 1, 1], [0, 1])
     with pytest.raises(ValueError, match="y_true is empty"):
         metrics.accuracy(torch.zeros(0, dtype=torch.long), torch.zeros(0, dtype=torch.long))
@@ -97,7 +98,9 @@ def test_errors_are_reported():
     with pytest.raises(ValueError, match="y_true must hold class labels >= 0, got -1"):
         metrics.f1([-1, 1], [1, 1])
     with pytest.raises(ValueError, match=r"y_true must have 1 dimension\(s\), got shape \(2, 2\)"):
-        metrics.accuracy(torch.zeros(2, 2, dtype=torch.long), [0, 1])
+        metrics.f1(torch.zeros(2, 2, dtype=torch.long), [0, 1])
+    with pytest.raises(TypeError, match=r"y_pred of shape \(2, 2\) .* must hold float scores, got dtype torch.int64"):
+        metrics.accuracy([0, 1], torch.zeros(2, 2, dtype=torch.long))
     with pytest.raises(ValueError, match="average='binary' needs labels 0 and 1, got a label 2"):
         metrics.precision([0, 1, 2], [0, 1, 1])
     with pytest.raises(ValueError, match="average must be one of"):
@@ -108,6 +111,20 @@ def test_errors_are_reported():
         metrics.mse([1.0, 2.0, 3.0], [1.0, 2.0])
     with pytest.raises(TypeError, match="y_true must be a tensor or an array of class labels, got str"):
         metrics.accuracy("01", [0, 1])
+
+
+def test_accuracy_takes_scores_in_either_class_layout_and_probability_targets():
+    scores = torch.tensor([[2.0, 1.0], [0.0, 3.0], [1.0, 0.0], [0.0, 1.0]])
+    assert metrics.accuracy(torch.tensor([0, 1, 1, 1]), scores) == 0.75
+    assert metrics.accuracy(F.one_hot(torch.tensor([0, 1, 1, 1]), 2).float(), scores) == 0.75
+    logits = torch.tensor([[2.0], [-1.0], [0.5]])
+    assert metrics.accuracy(torch.tensor([[1.0], [0.0], [0.0]]), logits > 0) == pytest.approx(2 / 3)
+    seq = torch.randn(3, 4, 7)  # (N, T, vocabulary): the class dimension is the last
+    labels = seq.argmax(-1)
+    assert metrics.accuracy(labels, seq) == 1.0
+    assert metrics.accuracy(labels, seq.transpose(1, 2)) == 1.0  # (N, C, T): PyTorch's layout
+    with pytest.raises(ValueError, match=r"threshold probabilities first"):
+        metrics.accuracy(torch.tensor([[1.0], [0.0], [0.0]]), logits)
 
 
 # ---------------------------------------------------------------- devices and float64

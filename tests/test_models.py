@@ -4,7 +4,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from dlbook import conv, models
-from dlbook.models import count_parameters
+from dlbook.summary import count_parameters
 
 f64 = torch.float64
 
@@ -57,14 +57,6 @@ def test_densenet121_channels_grow_by_k_and_halve_at_transitions():
     blocks = [m for m in net.features if isinstance(m, models.DenseBlock)]
     assert [b.out_channels for b in blocks] == [64 + 6 * 32, 128 + 12 * 32, 256 + 24 * 32, 512 + 16 * 32]
     assert net.classifier.in_features == 1024
-
-
-def test_count_parameters_trainable_only_and_errors():
-    net = models.MnistCNN()
-    net.fc1.requires_grad_(False)
-    assert count_parameters(net, trainable_only=True) == 3_274_634 - (3136 * 1024 + 1024)
-    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
-        count_parameters([1, 2])
 
 
 # ---------------------------------------------------------------- residual blocks
@@ -249,15 +241,3 @@ def test_constructor_errors():
         models.MnistCNN(0)
     with pytest.raises(ValueError, match="F must be odd"):
         models.GoogLeNet(large_kernel=4)
-
-
-def test_summary_lists_layers_with_shapes_and_parameters():
-    net = models.MnistCNN()
-    rows = models.summary(net, (1, 28, 28))
-    by_name = {name: (kind, shape, n) for name, kind, shape, n in rows}
-    assert by_name["conv1"] == ("Conv2d", (32, 28, 28), 832)
-    assert by_name["pool2"] == ("MaxPool2d", (64, 7, 7), 0)
-    assert by_name["fc2"] == ("Linear", (10,), 10_250)
-    assert net.training                                        # mode restored
-    with pytest.raises(ValueError, match=r"input_shape must be one image's \(C, H, W\)"):
-        models.summary(net, (28, 28))

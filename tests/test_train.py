@@ -11,7 +11,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from dlbook import train
-from dlbook.train import History, accuracy, evaluate, fit, load_checkpoint, plot_history, predict, save_checkpoint
+from dlbook.train import History, evaluate, fit, load_checkpoint, plot_history, predict, save_checkpoint
 
 
 def data(n=64, seed=0, flip=False):
@@ -350,7 +350,7 @@ def test_fit_keeps_its_signature():
     assert all(p.kind is p.KEYWORD_ONLY for p in list(params.values())[2:])
 
 
-# ---------------------------------------------------------------- evaluate, predict, accuracy
+# ---------------------------------------------------------------- evaluate, predict, the default accuracy
 def test_evaluate_weights_batches_by_size_and_restores_the_mode(device):
     ds = data(n=37)
     model = make_model().to(device)
@@ -379,28 +379,20 @@ def test_predict_on_tensors_and_loaders():
     assert model.training and not predict(model, x).requires_grad
 
 
-def test_accuracy_cases():
-    scores = torch.tensor([[2.0, 1.0], [0.0, 3.0], [1.0, 0.0], [0.0, 1.0]])
-    assert accuracy(scores, torch.tensor([0, 1, 1, 1])) == 0.75
-    assert accuracy(scores, F.one_hot(torch.tensor([0, 1, 1, 1]), 2).float()) == 0.75
-    assert accuracy(torch.tensor([[2.0], [-1.0], [0.5]]), torch.tensor([1.0, 0.0, 0.0])) == pytest.approx(2 / 3)
-    seq = torch.randn(3, 4, 7)  # (N, T, vocabulary): the class dimension is the last
-    labels = seq.argmax(-1)
-    assert accuracy(seq, labels) == 1.0
-    assert accuracy(seq.transpose(1, 2), labels) == 1.0  # (N, C, T): PyTorch's layout
-    with pytest.raises(ValueError, match=r"got output of shape \(4, 2\) and target of shape \(3,\)"):
-        accuracy(scores, torch.tensor([0, 1, 1]))
+def test_fit_reads_the_output_as_its_loss_does_and_counts_in_integers(device, record_float64):
+    from dlbook.train import _default_metrics
 
-
-def test_accuracy_counts_in_integers_on_any_device_without_float64(device, record_float64):
     scores = torch.randn(37, 5, device=device)
     target = torch.randint(0, 5, (37,), device=device)
+    binary = (target > 2).float()[:, None]
     with record_float64() as rec:
-        value = accuracy(scores, target)
-        logit = accuracy(scores[:, 0], (target > 2).float())
+        value = _default_metrics(nn.CrossEntropyLoss())["accuracy"](scores, target)
+        logit = _default_metrics(nn.BCEWithLogitsLoss())["accuracy"](scores[:, :1], binary)
+        prob = _default_metrics(F.binary_cross_entropy)["accuracy"](torch.sigmoid(scores[:, :1]), binary)
     assert rec.ops == []  # float64 would fail on MPS, where fit runs on Apple silicon
     assert value == (scores.argmax(1) == target).sum().item() / 37
-    assert logit == ((scores[:, 0] > 0).long() == (target > 2).long()).sum().item() / 37
+    assert logit == prob == ((scores[:, :1] > 0).float() == binary).sum().item() / 37
+    assert _default_metrics(nn.MSELoss()) == {}
 
 
 def test_polyak_average_made_before_fit_follows_the_model_to_its_device(device):

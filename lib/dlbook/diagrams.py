@@ -1,6 +1,6 @@
 """Diagrams drawn with matplotlib alone: networks, computational graphs and architecture schematics.
 
-Taught in chapter 06 (06_mlp); used in chapters 07, 17.
+Taught in chapter 06 (06_mlp); used in chapters 07, 13, 15, 16, 17.
 
 ``draw_network([3, 3, 1])`` draws the units of a multilayer perceptron in columns, with the
 bias units (+1) and, if asked, one highlighted weight Θᵢⱼ⁽ˡ⁾ — the weight *to* unit i of
@@ -554,47 +554,52 @@ _STATE = "#cdebcd"
 _OUTPUT = "#c9daf5"
 
 
-def _rnn_column(ax, x, t: str, weights, output: bool, gid: str):
+def _rnn_column(ax, x, t: str, weights, symbols, output: bool, gid: str):
     """One time step at ``x``: input box, cell (the hidden state) and, if asked, output box, with their arrows."""
     w_xh, _, w_hy = weights
-    _box(ax, (x, 0), f"$x_{{{t}}}$", w=0.55, h=0.4, fc=_INPUT, gid="input", fontsize=10)
-    _box(ax, (x, 1.1), f"$h_{{{t}}}$", w=0.7, h=0.45, fc=_STATE, gid=gid, fontsize=10)
+    x_, h_, y_ = symbols
+    _box(ax, (x, 0), f"${x_}_{{{t}}}$", w=0.55, h=0.4, fc=_INPUT, gid="input", fontsize=10)
+    _box(ax, (x, 1.1), f"${h_}_{{{t}}}$", w=0.7, h=0.45, fc=_STATE, gid=gid, fontsize=10)
     _path(ax, (x, 0.2), (x, 0.875))
     _label(ax, (x + 0.06, 0.54), f"${w_xh}$", fontsize=9, ha="left", color="0.25")
     if output:
-        _box(ax, (x, 2.2), f"$y_{{{t}}}$", w=0.55, h=0.4, fc=_OUTPUT, gid="output", fontsize=10)
+        _box(ax, (x, 2.2), f"${y_}_{{{t}}}$", w=0.55, h=0.4, fc=_OUTPUT, gid="output", fontsize=10)
         _path(ax, (x, 1.325), (x, 2.0))
         _label(ax, (x + 0.06, 1.66), f"${w_hy}$", fontsize=9, ha="left", color="0.25")
 
 
-def draw_unrolled_rnn(steps: int = 4, *, output: bool = True, weights=("W_{xh}", "W_{hh}", "W_{hy}"), ax=None):
+def draw_unrolled_rnn(steps: int = 4, *, output: bool = True, weights=("W_{xh}", "W_{hh}", "W_{hy}"),
+                      symbols=("x", "h", "y"), ax=None):
     """Draw a recurrent network folded (a cell with a loop) and unrolled over ``steps`` time steps; return the Figure.
 
     Each step t: the input xₜ → the cell, whose hidden state hₜ goes up to the output yₜ (if
     ``output``) and right to the next step, hₜ₋₁ → hₜ. The same three weight matrices at every
     step; ``weights`` names them (TeX without ``$``: input → hidden, hidden → hidden, hidden →
-    output), e.g. ``("U", "W", "V")``.
+    output), e.g. ``("U", "W", "V")``; ``symbols`` the input, the state and the output
+    (``("x", "s", "o")`` for a book that writes the state sₜ).
     """
     steps = check_positive_int(steps, "steps")
     if steps > 6:
         raise ValueError(f"steps must be at most 6 to stay readable, got {steps}")
     if isinstance(weights, str) or len(weights) != 3 or not all(isinstance(w, str) for w in weights):
         raise TypeError(f"weights must be three TeX names (input, recurrent, output), got {weights!r}")
+    if isinstance(symbols, str) or len(symbols) != 3 or not all(isinstance(s, str) for s in symbols):
+        raise TypeError(f"symbols must be three TeX names (input, state, output), got {symbols!r}")
     gap, first = 1.35, 2.6
     right = first + gap * (steps - 1) + 0.6
     top = 2.75 if output else 1.65
     fig, ax = _canvas(ax, (right + 0.9, top + 0.95), (-0.75, right), (-0.75, top))
-    _rnn_column(ax, 0, "t", weights, output, "folded")
+    _rnn_column(ax, 0, "t", weights, symbols, output, "folded")
     _path(ax, (0.35, 1.0), (0.62, 1.0), (0.62, 1.52), (0.18, 1.52), (0.18, 1.325))
     _label(ax, (0.68, 1.26), f"${weights[1]}$", fontsize=9, ha="left", color="0.25")
     _label(ax, (1.2, 1.1), "=", fontsize=16)
     for k in range(steps):
         x = first + gap * k
-        _rnn_column(ax, x, str(k + 1), weights, output, "cell")
+        _rnn_column(ax, x, str(k + 1), weights, symbols, output, "cell")
         start = x - gap + 0.35 if k else x - 0.85
         _path(ax, (start, 1.1), (x - 0.35, 1.1))
         _label(ax, ((start + x - 0.35) / 2, 1.16), f"${weights[1]}$", fontsize=9, va="bottom", color="0.25")
-    _label(ax, (first - 0.85, 1.1), "$h_0$", fontsize=10, ha="right")
+    _label(ax, (first - 0.85, 1.1), f"${symbols[1]}_0$", fontsize=10, ha="right")
     below = -0.45
     _label(ax, (0, below), tr("접힌 모양", "folded"), fontsize=10, va="top")
     _label(ax, ((first + right - 0.6) / 2, below),

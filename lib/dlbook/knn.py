@@ -373,21 +373,31 @@ def _range(r, name: str) -> tuple[float, float]:
     return lo, hi
 
 
-def _grid_classes(model: KNNClassifier, x_range, y_range, resolution, batch_size: int):
-    """(xx, yy, class index grid (ny, nx) with −1 at ties), on the model's device."""
+def _check_2d(model) -> torch.Tensor:
     if not isinstance(model, KNNClassifier):
         raise TypeError(f"model must be a fitted KNNClassifier, got {type(model).__name__}")
     x_train = model._fitted()
     if x_train.shape[1] != 2:
         raise ValueError(f"decision regions need 2 features, but the model was fitted on shape {tuple(x_train.shape)}")
+    return x_train
+
+
+def _class_or_tie(model: KNNClassifier, points: torch.Tensor, batch_size: int = 4096) -> torch.Tensor:
+    """(M,) index into ``model.classes_`` of each point's vote, −1 where the vote ties."""
+    _, idx = model.kneighbors(points, batch_size=batch_size)
+    _, pred, tie = _vote(model.y_train[idx], len(model.classes_), model.weights)
+    return torch.where(tie, -1, pred)
+
+
+def _grid_classes(model: KNNClassifier, x_range, y_range, resolution, batch_size: int):
+    """(xx, yy, class index grid (ny, nx) with −1 at ties), on the model's device."""
+    x_train = _check_2d(model)
     (x0, x1), (y0, y1) = _range(x_range, "x_range"), _range(y_range, "y_range")
     nx, ny = _resolution(resolution)
     kw = dict(dtype=x_train.dtype, device=x_train.device)
     xx, yy = torch.meshgrid(torch.linspace(x0, x1, nx, **kw), torch.linspace(y0, y1, ny, **kw), indexing="xy")
     points = torch.stack([xx.reshape(-1), yy.reshape(-1)], dim=1)
-    _, idx = model.kneighbors(points, batch_size=batch_size)
-    _, pred, tie = _vote(model.y_train[idx], len(model.classes_), model.weights)
-    return xx, yy, torch.where(tie, -1, pred).reshape(ny, nx)
+    return xx, yy, _class_or_tie(model, points, batch_size).reshape(ny, nx)
 
 
 def decision_grid(model: KNNClassifier, x_range, y_range, resolution=200, batch_size: int = 4096):
@@ -405,15 +415,17 @@ def decision_grid(model: KNNClassifier, x_range, y_range, resolution=200, batch_
 
 def plot_decision_boundaries(models, resolution: int = 200, *, padding: float = 0.1, ncols: int | None = None,
                              titles=None, panel_size=(3.6, 3.2)):
-    """One panel per fitted 2-D ``KNNClassifier``: coloured decision regions, ties in grey, training points on top.
+    """One panel per fitted 2-D ``KNNClassifier``: decision regions drawn by
+    :func:`dlbook.plot.plot_decision_regions` (ties in grey), training points on top.
 
     ``models``: a model or a list of them (e.g. the same data with k = 1, 5, 25). All panels share the
-    bounding box of all training points, widened by ``padding`` × its size. Returns a
-    ``matplotlib.figure.Figure`` (built with the object API, nothing is shown or kept by pyplot).
+    bounding box of all training points, widened by ``padding`` × its size, and one colour per class.
+    Returns a ``matplotlib.figure.Figure`` (built with the object API, nothing is shown or kept by pyplot).
     """
-    from matplotlib.colors import to_rgba
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
+
+    from .plot import plot_decision_regions
 
     models = [models] if isinstance(models, KNNClassifier) else list(models)
     if not models or not all(isinstance(m, KNNClassifier) for m in models):
@@ -421,37 +433,28 @@ def plot_decision_boundaries(models, resolution: int = 200, *, padding: float = 
     padding = check_number(padding, "padding", low=0.0)
     if titles is not None and len(titles) != len(models):
         raise ValueError(f"titles must have one entry per model ({len(models)}), got {len(titles)}")
-    pts = torch.cat([m._fitted().detach().cpu().double() for m in models])
-    if pts.shape[1] != 2:
-        raise ValueError(f"decision regions need 2 features, got training data of shape {tuple(pts.shape)}")
+    pts = torch.cat([_check_2d(m).detach().cpu().double() for m in models])
     lo, hi = pts.amin(0), pts.amax(0)
     pad = (hi - lo).clamp_min(1e-12) * padding
     (x0, y0), (x1, y1) = (lo - pad).tolist(), (hi + pad).tolist()
     all_classes = torch.unique(torch.cat([m.classes_.cpu() for m in models]))
-    palette = torch.tensor([to_rgba(f"C{i % 10}") for i in range(len(all_classes))], dtype=torch.float64)
-    tie_rgba = torch.tensor(to_rgba("0.6"), dtype=torch.float64)
 
     ncols = min(len(models), 3) if ncols is None else check_positive_int(ncols, "ncols")
     nrows = math.ceil(len(models) / ncols)
     fig = Figure(figsize=(panel_size[0] * ncols, panel_size[1] * nrows), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     for i, (ax, m) in enumerate(zip(axes, models)):
-        _, _, cls = _grid_classes(m, (x0, x1), (y0, y1), resolution, 4096)
-        colour_of = torch.searchsorted(all_classes, m.classes_.cpu())          # this model's class → palette row
-        cls = cls.cpu()
-        rgba = torch.where((cls >= 0).unsqueeze(-1), palette[colour_of[cls.clamp_min(0)]], tie_rgba)
-        rgba[..., 3] = torch.where(cls >= 0, 0.35, 0.8)
-        ax.imshow(rgba.numpy(), origin="lower", extent=(x0, x1, y0, y1), aspect="auto", interpolation="nearest")
-        xt = m.x_train.detach().cpu().double()
-        ax.scatter(xt[:, 0].numpy(), xt[:, 1].numpy(), c=palette[colour_of[m.y_train.cpu()]].numpy(),
-                   edgecolors="k", linewidths=0.5, s=18)
-        ax.set_xlim(x0, x1)
-        ax.set_ylim(y0, y1)
+        def vote(points, m=m):
+            c = _class_or_tie(m, points)
+            return torch.where(c >= 0, m.classes_[c.clamp_min(0)], -1)
+
         weighted = tr(", 1/순위", ", 1/rank") if m.weights == "rank" else ""
-        ax.set_title(titles[i] if titles is not None else f"k = {m.k}{weighted}")
+        plot_decision_regions(vote, m.x_train, m.y_train, ax=ax, resolution=resolution, extent=(x0, x1, y0, y1),
+                              classes=all_classes, title=titles[i] if titles is not None else f"k = {m.k}{weighted}")
+        ax.set(xlabel=None, ylabel=None)
     for ax in axes[len(models):]:
         ax.set_visible(False)
-    handles = [Line2D([], [], ls="", marker="o", mfc=palette[j].tolist(), mec="k", label=str(c.item()))
+    handles = [Line2D([], [], ls="", marker="o", mfc=f"C{j % 10}", mec="k", label=str(c.item()))
                for j, c in enumerate(all_classes)]
     handles.append(Line2D([], [], ls="", marker="s", mfc="0.6", mec="0.6", label=tr("동점", "tie")))
     fig.legend(handles=handles, loc="outside right center", frameon=False)

@@ -167,8 +167,8 @@ def activation_layer(name: str) -> type[Layer]:
 
     The names come from the book's one registry; this module writes a backward pass for
     ``"relu"``, ``"sigmoid"`` and ``"tanh"`` (:class:`ReLU`, :class:`Sigmoid`, :class:`Tanh`),
-    and any other name is refused with that list. :class:`dlbook.mlp.MLP` and
-    :class:`dlbook.nets.TwoLayerNet` build their hidden layers with it.
+    and any other name is refused with that list. :class:`dlbook.mlp.MLP` builds its hidden
+    layers with it.
     """
     layers = {cls.activation: cls for cls in (ReLU, Sigmoid, Tanh)}
     A.get(name, among=layers, where="dlbook.layers (hand-written backward)")

@@ -1,6 +1,6 @@
 """Metrics: how we judge a model (the loss is what it optimises; the metric is what we report).
 
-Taught in chapter 03 (03_linear_regression); used in chapters 04, 14.
+Taught in chapter 03 (03_linear_regression); used in chapters 04, 11, 12, 14.
 
 Arguments follow scikit-learn's order — ``(y_true, y_pred)`` — and every
 metric returns a Python float (``confusion_matrix`` a tensor), matching
@@ -8,7 +8,9 @@ metric returns a Python float (``confusion_matrix`` a tensor), matching
 
 Classification metrics take class labels: integer tensors (or floats holding
 whole numbers, e.g. a perceptron's 0./1. output) of shape (N,). ``y_pred`` may
-also be scores of shape (N, C); their argmax is taken. From the confusion
+also be scores of shape (N, C); their argmax is taken. :func:`accuracy` takes any
+shape of labels (a label per time step too) and is also the accuracy that
+:func:`dlbook.train.fit` reports. From the confusion
 matrix (rows: true class, columns: predicted class), per class c:
 
     precision = TP / (TP + FP)   recall = TP / (TP + FN)   F1 = 2PR / (P + R)
@@ -78,9 +80,67 @@ def _label_pair(y_true, y_pred):
 
 # ---------------------------------------------------------------- counting
 def accuracy(y_true, y_pred) -> float:
-    """Fraction of samples whose predicted class is the true class. y_true: (N,); y_pred: (N,) or (N, C)."""
-    y_true, y_pred = _label_pair(y_true, y_pred)
-    return fraction_true(y_true == y_pred)
+    """Fraction of predictions that are the true class — the book's one accuracy.
+
+    y_true: class labels (N,), or (N, …) with one label per position (a sequence), or class
+    probabilities (N, C) as ``nn.CrossEntropyLoss`` accepts them (their argmax is the class).
+    y_pred: labels of y_true's shape, or scores with one more dimension, the class dimension:
+    (N, C, …) in PyTorch's layout or (N, …, C); the argmax is taken. One logit or probability
+    per sample is not a class: threshold it first (``logits > 0``, ``p > 0.5``).
+    """
+    y_true, y_pred = _classes(y_true, y_pred)
+    return fraction_true(y_true == y_pred)  # counted in integers: exact, and no float64 (MPS has none)
+
+
+def _tensor(y, name: str) -> torch.Tensor:
+    if isinstance(y, torch.Tensor):
+        return y.detach()
+    if isinstance(y, (str, bytes, dict, set)) or y is None:
+        raise TypeError(f"{name} must be a tensor or an array of class labels, got {type(y).__name__}")
+    return torch.as_tensor(y)
+
+
+def _classes(y_true, y_pred) -> tuple[torch.Tensor, torch.Tensor]:
+    """(true, predicted) class labels of one shape, for :func:`accuracy`."""
+    y_true, y_pred = _tensor(y_true, "y_true"), _tensor(y_pred, "y_pred")
+    y_pred = y_pred.to(y_true.device)
+    if _probability_rows(y_true) and y_pred.shape == y_true.shape and y_pred.is_floating_point():
+        y_true, y_pred = y_true.argmax(dim=1), y_pred.argmax(dim=1)  # scores against class probabilities
+    elif y_pred.ndim == y_true.ndim + 1:
+        if not y_pred.is_floating_point():
+            raise TypeError(f"y_pred of shape {tuple(y_pred.shape)} (one more dimension than y_true) must hold "
+                            f"float scores, got dtype {y_pred.dtype}")
+        if y_pred.shape[:1] + y_pred.shape[2:] == y_true.shape:
+            y_pred = y_pred.argmax(dim=1)
+        elif y_pred.shape[:-1] == y_true.shape:
+            y_pred = y_pred.argmax(dim=-1)
+    if y_pred.shape != y_true.shape:
+        raise ValueError(f"accuracy needs y_pred of y_true's shape {tuple(y_true.shape)} (labels) or with a class "
+                         f"dimension added (scores, e.g. (N, C) for (N,)), got shape {tuple(y_pred.shape)}")
+    if y_true.numel() == 0:
+        raise ValueError("y_true is empty: a metric needs at least one sample")
+    return _whole_labels(y_true, "y_true"), _whole_labels(y_pred, "y_pred")
+
+
+def _probability_rows(y: torch.Tensor) -> bool:
+    """Is ``y`` (N, C), C > 1, a probability (or one-hot) row per sample?"""
+    return (y.ndim == 2 and y.shape[1] > 1 and y.is_floating_point() and bool((y >= 0).all())
+            and torch.allclose(y.sum(dim=1), torch.ones((), dtype=y.dtype, device=y.device), atol=1e-5))
+
+
+def _whole_labels(y: torch.Tensor, name: str) -> torch.Tensor:
+    """int64 labels of any shape from ints, bools or floats holding whole numbers."""
+    if y.dtype == torch.bool:
+        return y.long()
+    if y.is_complex():
+        raise TypeError(f"{name} must hold real class labels, got dtype {y.dtype}")
+    if y.is_floating_point() and not torch.equal(y, y.round()):
+        raise ValueError(f"{name} must hold class labels (whole numbers), got a value "
+                         f"{y[y != y.round()][0].item():g}; threshold probabilities first (p > 0.5)")
+    y = y.long()
+    if y.min() < 0:
+        raise ValueError(f"{name} must hold class labels >= 0, got {y.min().item()}")
+    return y
 
 
 def confusion_matrix(y_true, y_pred, *, num_classes: int | None = None) -> torch.Tensor:

@@ -1,6 +1,6 @@
 """Multilayer perceptrons of any width and depth, built from :mod:`dlbook.layers`.
 
-Taught in chapter 06 (06_mlp).
+Taught in chapter 06 (06_mlp); used in chapter 07.
 
 ``MLP([D, H₁, …, H_L, C])`` is the network of chapter 6: an input layer of D units, L hidden
 layers, an output layer of C units. For a batch ``x`` of shape (N, D), forward propagation is
@@ -27,18 +27,22 @@ from typing import Sequence
 import torch
 
 from . import layers as L
+from . import metrics as _metrics
 from ._checks import (
     as_float_tensor,
     check_dtype_on_device,
     check_ndim,
     check_number,
     check_positive_int,
-    fraction_true,
     generator_for,
 )
+from .gradcheck import numerical_gradient as _numerical_gradient
 from .runtime import float64_device
 
 __all__ = ["MLP", "fit_mlp"]
+
+_OUTPUT = {"softmax": L.SoftmaxWithLoss, "sigmoid": L.SigmoidWithLoss}
+
 
 def _sizes(sizes) -> list[int]:
     if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence):
@@ -46,8 +50,6 @@ def _sizes(sizes) -> list[int]:
     sizes = [check_positive_int(s, f"sizes[{i}]") for i, s in enumerate(sizes)]
     if len(sizes) < 2:
         raise ValueError(f"sizes must list at least the input and the output size, got {sizes}")
-    if sizes[-1] < 2:
-        raise ValueError(f"the output layer needs at least 2 units (one score per class), got sizes {sizes}")
     return sizes
 
 
@@ -59,12 +61,23 @@ class MLP:
     √(2/n_in) for ReLU (He) and √(1/n_in) otherwise (Xavier), per layer — chapter 9 says why.
     Biases start at 0. Weights are drawn from a generator seeded with ``seed``.
     Parameters live in ``params`` as ``W1, b1, W2, b2, …`` (layer by layer).
-    The loss is softmax cross-entropy on integer labels (:class:`dlbook.layers.SoftmaxWithLoss`).
+    ``output="softmax"`` (default): softmax cross-entropy on integer labels
+    (:class:`dlbook.layers.SoftmaxWithLoss`); ``output="sigmoid"`` with one output unit: binary
+    cross-entropy on 0/1 targets (:class:`dlbook.layers.SigmoidWithLoss`), as for XOR.
     """
 
-    def __init__(self, sizes, activation: str = "relu", *, weight_init_std: float | None = None, seed: int = 0,
-                 dtype: torch.dtype = torch.float64, device=None):
+    def __init__(self, sizes, activation: str = "relu", *, output: str = "softmax",
+                 weight_init_std: float | None = None, seed: int = 0, dtype: torch.dtype = torch.float64, device=None):
         self.sizes = _sizes(sizes)
+        if output not in _OUTPUT:
+            raise ValueError(f"output must be one of {sorted(_OUTPUT)}, got {output!r}")
+        if output == "softmax" and self.sizes[-1] < 2:
+            raise ValueError(f"the output layer needs at least 2 units (one score per class), got sizes {self.sizes}; "
+                             "for one probability per sample use output='sigmoid'")
+        if output == "sigmoid" and self.sizes[-1] != 1:
+            raise ValueError(f"output='sigmoid' gives one probability per sample, so the last size must be 1, "
+                             f"got sizes {self.sizes}")
+        self.output = output
         hidden = L.activation_layer(activation)  # the one registry's name → the hand-written layer
         if weight_init_std is not None:
             weight_init_std = check_number(weight_init_std, "weight_init_std", low=0.0)
@@ -92,7 +105,7 @@ class MLP:
         # ``layers`` is its list, so the layers can still be read one by one
         self.network = L.Sequential(*self.layers)
         self.layers = self.network.layers
-        self.last_layer = L.SoftmaxWithLoss()
+        self.last_layer = _OUTPUT[output]()
 
     # ------------------------------------------------------------ forward
     def _input(self, x) -> torch.Tensor:
@@ -135,8 +148,12 @@ class MLP:
 
     # ------------------------------------------------------------ loss and gradient
     def loss(self, x, t) -> torch.Tensor:
-        """Mean softmax cross-entropy over the batch; ``t``: (N,) integer labels."""
+        """The mean loss over the batch (a scalar tensor); ``t``: (N,) integer labels (0/1 for sigmoid)."""
         return self.last_layer.forward(self.forward(x), t)
+
+    def numerical_gradient(self, x, t, h: float = 1e-5) -> dict[str, torch.Tensor]:
+        """∂loss/∂θ for every parameter by central differences: 2 × (number of parameters) forward passes."""
+        return _numerical_gradient(lambda: self.loss(x, t), self.params, h)
 
     def gradient(self, x, t) -> dict[str, torch.Tensor]:
         """∂loss/∂θ for every parameter by back-propagation through the layers (keys of ``params``)."""
@@ -149,9 +166,10 @@ class MLP:
 
     # ------------------------------------------------------------ predictions
     def classify(self, x) -> torch.Tensor:
-        """x: (N, sizes[0]) → predicted labels (N,) int64 (the arg-max of the scores)."""
+        """x: (N, sizes[0]) → predicted labels (N,) int64 (the arg-max of the scores; logit > 0 for sigmoid)."""
         with torch.no_grad():
-            return self.forward(x).argmax(dim=1)
+            scores = self.forward(x)
+        return (scores[:, 0] > 0).long() if self.output == "sigmoid" else scores.argmax(dim=1)
 
     def accuracy(self, x, t) -> float:
         """The fraction of samples whose predicted label equals ``t`` (N,)."""
@@ -159,14 +177,15 @@ class MLP:
         t = torch.as_tensor(t, device=labels.device).reshape(-1)
         if t.shape[0] != labels.shape[0]:
             raise ValueError(f"t must have one label per sample ({labels.shape[0]}), got shape {tuple(t.shape)}")
-        return fraction_true(labels == t.long())
+        return _metrics.accuracy(t, labels)
 
     def num_parameters(self) -> int:
         """Σ_l (n_l + 1)·n_{l+1}: every weight and bias."""
         return sum(p.numel() for p in self.params.values())
 
     def __repr__(self) -> str:
-        return f"MLP({'-'.join(map(str, self.sizes))}, {self.activation})"
+        head = ", sigmoid" if self.output == "sigmoid" else ""
+        return f"MLP({'-'.join(map(str, self.sizes))}, {self.activation}{head})"
 
 
 def fit_mlp(x, y, hidden_sizes=(16,), *, activation: str = "relu", epochs: int = 500, lr: float = 0.01,

@@ -1,6 +1,6 @@
 """Convolutional networks from LeNet-5 to DenseNet, built as ``nn.Module``\\ s.
 
-Taught in chapter 14 (14_cnn_mnist); used in chapters 01, 08, 12, 15.
+Taught in chapter 14 (14_cnn_mnist); used in chapters 01, 15.
 
 Images are ``(N, C, H, W)``; every model returns logits ``(N, num_classes)``. Each takes
 ``num_classes`` and ``in_channels``, and ends in adaptive pooling, so the ImageNet networks also run
@@ -25,7 +25,7 @@ constructor takes a keyword ``seed`` for a reproducible initialisation. To count
 of a large model without allocating its weights, build it on the meta device::
 
     with torch.device("meta"):
-        count_parameters(VGG(16))    # 138357544
+        dlbook.summary.count_parameters(VGG(16))    # 138357544
 """
 from __future__ import annotations
 
@@ -42,7 +42,6 @@ from . import conv
 from ._checks import check_number, check_positive_int
 
 __all__ = [
-    "count_parameters", "summary",
     "LeNet5", "MnistCNN", "AlexNet", "VGG", "VGG_CONFIGS",
     "GoogLeNet", "GoogLeNetOutput", "Inception", "InceptionAux", "INCEPTION_CONFIG", "googlenet_loss",
     "BasicBlock", "Bottleneck", "PreActBasicBlock", "PreActBottleneck", "ResNet", "RESNET_LAYERS",
@@ -52,54 +51,6 @@ __all__ = [
 
 
 # ---------------------------------------------------------------- helpers
-def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
-    """Number of scalar parameters of ``model`` (only those with ``requires_grad`` if asked).
-
-    Works on the meta device, so a model need not be allocated to be counted.
-    """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
-
-
-def summary(model: nn.Module, input_shape, depth: int = 1) -> list[tuple[str, str, tuple, int]]:
-    """One row ``(name, layer type, output shape, parameters)`` per sub-module down to ``depth``.
-
-    ``input_shape`` is one image's ``(C, H, W)``; a batch of one zero image goes through the
-    model in eval mode without gradients (the model's mode is restored).
-    """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    input_shape = tuple(input_shape)
-    if len(input_shape) != 3:
-        raise ValueError(f"input_shape must be one image's (C, H, W), got {input_shape}")
-    depth = check_positive_int(depth, "depth")
-    rows, hooks = [], []
-
-    def record(name):
-        def hook(module, inputs, output):
-            shape = tuple(output.shape[1:]) if isinstance(output, torch.Tensor) else None
-            rows.append((name, type(module).__name__, shape, count_parameters(module)))
-        return hook
-
-    for name, module in model.named_modules():
-        if name and name.count(".") < depth:
-            hooks.append(module.register_forward_hook(record(name)))
-    param = next(model.parameters(), None)
-    x = torch.zeros(1, *input_shape, device=param.device if param is not None else None,
-                    dtype=param.dtype if param is not None else None)
-    was_training = model.training
-    try:
-        model.eval()
-        with torch.no_grad():
-            model(x)
-    finally:
-        model.train(was_training)
-        for h in hooks:
-            h.remove()
-    return rows
-
-
 def _layers(from_scratch: bool) -> SimpleNamespace:
     """The convolution and pooling classes a model is built from (``torch.nn`` or ``dlbook.conv``)."""
     if from_scratch:

@@ -34,7 +34,7 @@ and ``bench/bench_optim.py`` prints how the loop compares with ``torch.optim``.
 
 The module also has learning-rate schedules (step, exponential, cosine), a Newton
 step with the exact Hessian, and a full-batch L-BFGS wrapper. 2-D test surfaces and
-optimiser trajectories live in :mod:`dlbook.surfaces` (re-exported here).
+optimiser trajectories live in :mod:`dlbook.surfaces`.
 """
 from __future__ import annotations
 
@@ -45,14 +45,12 @@ from typing import Callable, Iterable
 import torch
 
 from ._checks import as_float_tensor, check_ndim, check_number, check_positive_int
-from .surfaces import SURFACES, Surface, plot_trajectories, race, run_trajectory
 
 __all__ = [
     "Optimizer", "SGD", "Momentum", "Nesterov", "AdaGrad", "RMSProp", "Adam", "AdamW",
     "step_decay", "exponential_decay", "cosine_decay",
     "LRScheduler", "StepLR", "ExponentialLR", "CosineAnnealingLR",
     "newton_step", "newton_path", "lbfgs_minimize",
-    "Surface", "SURFACES", "run_trajectory", "plot_trajectories", "race",
 ]
 
 

@@ -8,16 +8,23 @@ inside the ``koreanize-matplotlib`` wheel, so labels never turn into boxes —
 on a CI machine, in JupyterLab and in Colab alike. The font files are registered
 directly (the package's own import hook relies on ``distutils``, which newer
 Pythons no longer have).
+
+``plot_decision_regions(predict_fn, x, y)`` is the book's one picture of a classifier in the
+plane: the region of each class coloured, ties (a label −1, as k-NN reports them) in grey, the
+points on top. Class j of the sorted classes gets matplotlib's colour ``C{j}`` (blue, orange,
+green, …) in every chapter, so the same class has the same colour in a k-NN legend and a scatter.
 """
 from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+from typing import Callable
 
 import matplotlib
 import torch
 
 from . import activations as A
+from ._checks import as_float_tensor, check_ndim, check_number, check_positive_int
 
 KOREAN_FONT = "NanumGothic"
 
@@ -165,4 +172,102 @@ def plot_maxout(pieces=((1.0, 0.0), (-0.5, 0.0), (0.3, 1.0)), *, x_range=(-5.0, 
     ax.set_xlabel("x")
     ax.legend(fontsize="small")
     fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------- decision regions
+def _weight_of(fn) -> torch.Tensor | None:
+    """A parameter of the model behind ``fn``, or None: fn may be an ``nn.Module``, a bound method
+    of one (``model.predict``), or a bound method of a from-scratch net with a ``params`` dict
+    (``dlbook.mlp.MLP``)."""
+    owner = fn if isinstance(fn, torch.nn.Module) else getattr(fn, "__self__", None)
+    if isinstance(owner, torch.nn.Module):
+        return next(owner.parameters(), None)
+    params = getattr(owner, "params", None)
+    if isinstance(params, dict):
+        return next((p for p in params.values() if isinstance(p, torch.Tensor)), None)
+    return None
+
+
+def _grid_placement(predict_fn, x: torch.Tensor, device) -> tuple[torch.device, torch.dtype]:
+    """Device and dtype for the grid: ``device`` if given, else the model's (see :func:`_weight_of`),
+    else those of the points ``x``."""
+    p = _weight_of(predict_fn)
+    dtype = p.dtype if p is not None and p.is_floating_point() else x.dtype
+    if device is not None:
+        return torch.device(device), dtype
+    return (p.device if p is not None else x.device), dtype
+
+
+def _predicted_labels(predict_fn, grid: torch.Tensor) -> torch.Tensor:
+    with torch.no_grad():
+        out = torch.as_tensor(predict_fn(grid)).detach()
+    if out.ndim == 2 and out.shape[1] > 1:
+        return out.argmax(dim=1)
+    if out.ndim != 1 or out.shape[0] != grid.shape[0]:
+        raise ValueError(f"predict_fn must return labels of shape ({grid.shape[0]},) or scores of shape "
+                         f"({grid.shape[0]}, C) with C > 1, got shape {tuple(out.shape)}; "
+                         "for one output (a logit), pass e.g. lambda g: (model(g)[:, 0] > 0).long()")
+    return out.long()
+
+
+def plot_decision_regions(predict_fn: Callable, x, y, *, ax=None, resolution: int = 200, padding: float = 0.5,
+                          title: str | None = None, device=None, extent=None, classes=None):
+    """Colour the plane by the class ``predict_fn`` assigns, with the points (x, y) on top.
+
+    predict_fn: (M, 2) → labels (M,) or scores (M, C) (the arg-max is taken), evaluated without
+    gradients; a label −1 means "no single class" (a tie) and is drawn grey. The grid is put on
+    the model's device and dtype when predict_fn is an ``nn.Module``, a bound method of one
+    (``model.predict``) or of a net with a ``params`` dict (``net.classify``); for any other
+    callable on ``device``, by default the device of ``x`` — pass ``device=`` when they differ.
+    x: (N, 2) points, y: (N,) their labels. The box is the points' ± ``padding`` unless
+    ``extent=(x0, x1, y0, y1)`` is given; ``classes`` (sorted labels) fixes the colours, so
+    several panels agree. Returns the matplotlib Figure.
+    """
+    if not callable(predict_fn):
+        raise TypeError(f"predict_fn must be callable (M, 2) → labels or scores, got {type(predict_fn).__name__}")
+    x = check_ndim(as_float_tensor(x), "x", 2).detach()
+    if x.shape[1] != 2:
+        raise ValueError(f"x must hold 2-D points, shape (N, 2), got shape {tuple(x.shape)}")
+    y = torch.as_tensor(y).reshape(-1)
+    if y.shape[0] != x.shape[0]:
+        raise ValueError(f"y must have one label per point ({x.shape[0]}), got shape {tuple(y.shape)}")
+    resolution = check_positive_int(resolution, "resolution", minimum=2)
+    if extent is None:
+        padding = check_number(padding, "padding", low=0.0)
+        lo, hi = (x.min(dim=0).values - padding).tolist(), (x.max(dim=0).values + padding).tolist()
+        extent = (lo[0], hi[0], lo[1], hi[1])
+    x0, x1, y0, y1 = (check_number(v, "extent") for v in extent)
+
+    g0 = torch.linspace(x0, x1, resolution, dtype=torch.float64)
+    g1 = torch.linspace(y0, y1, resolution, dtype=torch.float64)
+    xx, yy = torch.meshgrid(g0, g1, indexing="xy")                       # (R, R) each: row = y, column = x
+    grid_device, grid_dtype = _grid_placement(predict_fn, x, device)
+    grid = torch.stack([xx.reshape(-1), yy.reshape(-1)], dim=1).to(device=grid_device, dtype=grid_dtype)
+    labels = _predicted_labels(predict_fn, grid).cpu().reshape(resolution, resolution)
+    y = y.cpu().long()
+    if classes is None:
+        classes = torch.unique(torch.cat([y, labels[labels >= 0].unique()]))
+    classes = torch.as_tensor(classes).cpu().long()
+
+    from matplotlib.colors import to_rgba
+    from matplotlib.figure import Figure
+
+    palette = torch.tensor([to_rgba(f"C{j % 10}") for j in range(len(classes))], dtype=torch.float64)
+    index = torch.searchsorted(classes, labels.clamp_min(classes[0].item())).clamp_max(len(classes) - 1)
+    tie = labels < 0
+    rgba = torch.where(tie.unsqueeze(-1), torch.tensor(to_rgba("0.6"), dtype=torch.float64), palette[index])
+    rgba[..., 3] = torch.where(tie, 0.8, 0.35)
+    fig = ax.figure if ax is not None else Figure(figsize=(4.5, 4), layout="constrained")
+    ax = ax if ax is not None else fig.subplots()
+    ax.imshow(rgba.numpy(), origin="lower", extent=(x0, x1, y0, y1), aspect="auto", interpolation="nearest")
+    point_colour = palette[torch.searchsorted(classes, y).clamp_max(len(classes) - 1)]
+    ax.scatter(x[:, 0].cpu().numpy(), x[:, 1].cpu().numpy(), c=point_colour.numpy(), edgecolors="k",
+               linewidths=0.5, s=25)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    if title:
+        ax.set_title(title)
     return fig

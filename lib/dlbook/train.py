@@ -44,13 +44,15 @@ from typing import Callable, Iterable, Iterator, Mapping
 import numpy as np
 import torch
 from torch import nn
+from torch.nn import functional as F
 
-from ._checks import check_number, check_positive_int, fraction_true
+from . import metrics as _metrics
+from ._checks import check_number, check_positive_int
 from .language import tr
 from .runtime import _mps_available
 
 __all__ = [
-    "History", "fit", "evaluate", "predict", "accuracy",
+    "History", "fit", "evaluate", "predict",
     "save_checkpoint", "load_checkpoint", "plot_history",
 ]
 
@@ -58,42 +60,19 @@ CHECKPOINT_FORMAT = "dlbook.train/1"
 
 
 # ---------------------------------------------------------------- metrics
-def accuracy(output: torch.Tensor, target: torch.Tensor) -> float:
-    """The fraction of correct predictions in a batch.
-
-    * ``output`` (N, C, …) scores with C > 1 and ``target`` (N, …) class indices: the
-      arg-max over dimension 1 (PyTorch's class dimension) is compared with ``target``;
-      ``output`` (…, C) with ``target`` (…) uses the last dimension instead.
-    * ``target`` of ``output``'s shape with C > 1 (one-hot or probabilities): arg-maxes compared.
-    * one score per sample (``output`` of the same number of elements as ``target``):
-      a **logit**, predicted 1 when > 0 (for probabilities use ``accuracy(p - 0.5, y)``).
-    """
-    output, target = output.detach(), target.detach()
-    if output.ndim >= 2 and output.shape[1] > 1 and output.shape == target.shape and target.is_floating_point():
-        predicted, target = output.argmax(dim=1), target.argmax(dim=1)
-    elif output.ndim == target.ndim + 1 and output.shape[:1] + output.shape[2:] == target.shape:
-        predicted = output.argmax(dim=1)
-    elif output.ndim == target.ndim + 1 and output.shape[:-1] == target.shape:
-        predicted = output.argmax(dim=-1)
-    elif output.numel() == target.numel():
-        predicted, target = (output.reshape(target.shape) > 0).long(), target.round().long()
-    else:
-        raise ValueError(f"accuracy needs scores (N, C) with labels (N,), or one logit per target; "
-                         f"got output of shape {tuple(output.shape)} and target of shape {tuple(target.shape)}")
-    return fraction_true(predicted == target)  # counted in integers: exact, and no float64 (MPS has none)
-
-
-_CLASSIFICATION_LOSSES = (nn.CrossEntropyLoss, nn.NLLLoss, nn.BCEWithLogitsLoss, nn.BCELoss)
-_CLASSIFICATION_FUNCTIONS = {
-    torch.nn.functional.cross_entropy, torch.nn.functional.nll_loss,
-    torch.nn.functional.binary_cross_entropy_with_logits, torch.nn.functional.binary_cross_entropy,
-}
+_CLASSIFICATION_LOSSES = (nn.CrossEntropyLoss, nn.NLLLoss)
+_CLASSIFICATION_FUNCTIONS = {F.cross_entropy, F.nll_loss}
 
 
 def _default_metrics(loss_fn) -> dict[str, Callable]:
-    """Accuracy for a classification loss (or no loss at all); nothing for other losses."""
+    """Accuracy (:func:`dlbook.metrics.accuracy`) for a classification loss (or no loss at all),
+    reading the output as that loss does; nothing for other losses."""
+    if isinstance(loss_fn, nn.BCEWithLogitsLoss) or loss_fn is F.binary_cross_entropy_with_logits:
+        return {"accuracy": lambda output, target: _metrics.accuracy(target, output > 0)}  # a logit per target
+    if isinstance(loss_fn, nn.BCELoss) or loss_fn is F.binary_cross_entropy:
+        return {"accuracy": lambda output, target: _metrics.accuracy(target, output > 0.5)}  # a probability
     if loss_fn is None or isinstance(loss_fn, _CLASSIFICATION_LOSSES) or loss_fn in _CLASSIFICATION_FUNCTIONS:
-        return {"accuracy": accuracy}
+        return {"accuracy": lambda output, target: _metrics.accuracy(target, output)}  # class scores
     return {}
 
 
@@ -641,7 +620,7 @@ def fit(model: nn.Module, train_loader, *, loss_fn: Callable, optimizer: torch.o
         to ``device`` (default ``dlbook.device()``: CUDA, then MPS, then CPU).
     train_loader, val_loader: re-iterables of ``(inputs, targets)`` batches (DataLoaders).
     loss_fn: ``(output, targets) → scalar``, e.g. ``nn.CrossEntropyLoss()``.
-    metrics: ``{name: fn(output, targets) → number}``; ``None`` = ``{"accuracy": accuracy}``
+    metrics: ``{name: fn(output, targets) → number}``; ``None`` = accuracy (:func:`dlbook.metrics.accuracy`)
         for a classification loss (cross-entropy, NLL, BCE), ``{}`` otherwise.
     checkpoint: a path, written after every epoch (atomically). With ``resume=True`` and
         an existing file, training continues from it — exactly as if never interrupted;
