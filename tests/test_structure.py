@@ -9,6 +9,7 @@ Reads the notebooks as JSON only (no kernel, no nbformat validation), so it runs
   ``chapters 5 and 9`` / ``§5`` / ``5장`` to an existing chapter. ``N장`` counts as a reference only
   when a particle that follows chapter references comes next (``5장에서``, ``5장의``, ``(5장)``, ``5장,``):
   ``500장``, ``32장을``, ``10장씩`` are image counts.
+- Every chapter ends with the same number (3–6) of open "Explore" prompts in both editions.
 """
 import json
 import re
@@ -127,6 +128,24 @@ def test_editions_have_the_same_headings_in_the_same_cells(ko):
 
     assert not missing and not extra, (
         f"{ko.stem}: headings differ between editions — only in ko: [{show(missing)}]; only in en: [{show(extra)}]")
+
+
+EXPLORE = {"ko": "## 더 탐구하기", "en": "## Explore"}
+PROMPT = re.compile(r"^\d+\.\s+\S")
+
+
+@pytest.mark.parametrize("ko", KO, ids=lambda p: p.stem)
+def test_every_chapter_ends_with_explore_prompts_in_both_editions(ko):
+    """d2l's habit: open experiments after the summary, apart from the graded exercise (3–6 per chapter)."""
+    counts = {}
+    for lang in ("ko", "en"):
+        last = _cells(CHAPTERS / lang / ko.name)[-1]
+        text = _source(last)
+        assert last["cell_type"] == "markdown" and last.get("id") == "md-explore" and text.startswith(EXPLORE[lang]), (
+            f"{lang}/{ko.name}: the last cell must be the Explore cell (id md-explore) starting {EXPLORE[lang]!r}")
+        counts[lang] = sum(bool(PROMPT.match(line)) for line in text.splitlines())
+        assert 3 <= counts[lang] <= 6, f"{lang}/{ko.name}: {counts[lang]} numbered prompts, expected 3–6"
+    assert counts["ko"] == counts["en"], f"{ko.stem}: {counts['ko']} prompts in ko, {counts['en']} in en"
 
 
 @pytest.mark.parametrize("lang", ["ko", "en"])
