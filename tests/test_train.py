@@ -211,6 +211,21 @@ def test_nan_guard_names_epoch_and_step():
     assert math.isnan(h["train_loss"][0])
 
 
+def test_nan_guard_speaks_the_editions_language():
+    from dlbook import language
+
+    x = torch.full((16, 5), float("nan"))
+    loader = DataLoader(TensorDataset(x, torch.zeros(16, dtype=torch.long)), batch_size=16)
+    before = language.current()
+    try:
+        language.set_language("ko")
+        model, opt, _ = setup(scheduler=False)
+        with pytest.raises(FloatingPointError, match=r"에포크 1, 단계 1\(전체 1번째 단계\)에서 훈련 손실이 nan"):
+            fit(model, loader, loss_fn=nn.CrossEntropyLoss(), optimizer=opt, epochs=1, device="cpu")
+    finally:
+        language.set_language(before)
+
+
 def test_early_stopping_restores_the_best_epoch():
     train_loader = DataLoader(data(), batch_size=16, shuffle=True)
     val_loader = DataLoader(data(flip=True), batch_size=16)  # the opposite labels: val loss only rises
