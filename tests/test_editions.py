@@ -26,7 +26,8 @@ def test_code_cells_are_identical(path):
     assert notebooks.code_differences(notebooks.read(path), notebooks.read(en)) == []
 
 
-@pytest.mark.parametrize("path", KO, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", [p for ko in KO for p in (ko, notebooks.counterpart(ko, "en"))],
+                         ids=lambda p: f"{p.parent.name}-{p.stem}")
 def test_checked_cells_carry_their_expected_output(path):
     checked = [c for c in notebooks.code_cells(notebooks.read(path)) if notebooks.is_checked(c)]
     assert checked, f"{path.name} checks no facts: mark fact cells with # NBVAL_CHECK_OUTPUT"
