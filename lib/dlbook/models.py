@@ -109,7 +109,8 @@ def _activation(name: str):
 # ---------------------------------------------------------------- LeNet-5 and the MNIST network
 class LeNet5(nn.Module):
     """LeNet-5 (LeCun et al., 1998): C1 conv 5×5·6 → S2 pool → C3 conv 5×5·16 → S4 pool →
-    F5 120 → F6 84 → output.
+    C5 120 → F6 84 → output. The paper's C5 is a 5×5 convolution over S4's 5×5 maps, the same as a
+    full connection, so it is built as ``nn.Linear(16·5·5, 120)``.
 
     The 1998 network used squashing activations (``activation="sigmoid"`` or ``"tanh"``) and
     average "subsampling" (``pooling="avg"``). It read 32×32 images; ``padding=2`` on C1 gives
