@@ -121,6 +121,47 @@ def test_the_cache_primed_in_parallel_serves_the_build_and_the_other_edition(tmp
     assert book.prime_cache(good, tmp_path / "cache") == []  # nothing left to execute
 
 
+def test_what_nbval_executed_serves_the_build_instead_of_a_second_run(tmp_path):
+    """scripts/test.sh runs the chapters under nbval with dlbook_tools.executed, then builds: the build
+    takes each notebook as nbval ran it (every output, checked or not) when its code is unchanged, and
+    executes it itself otherwise; a notebook with a failing cell is not kept."""
+    import subprocess
+    import sys
+
+    from jupyter_cache import get_cache
+
+    from dlbook_tools import book
+    from dlbook_tools.sphinx_ext import _key_cache_on_code
+
+    def write(name, *sources):
+        cells = [nbformat.v4.new_markdown_cell("x")] + [nbformat.v4.new_code_cell(s) for s in sources]
+        nb = nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+        nbformat.write(nb, tmp_path / "nbs" / name)
+        return tmp_path / "nbs" / name
+
+    (tmp_path / "nbs").mkdir()
+    good = write("good.ipynb", "print(6 * 7)", "# NBVAL_CHECK_OUTPUT\nprint('unchecked cells keep outputs too')")
+    bad = write("bad.ipynb", "print(1)", "raise ValueError('broken on purpose')")
+    run = subprocess.run([sys.executable, "-m", "pytest", str(good), str(bad), "--nbval-lax", "-q", "-p", "no:cacheprovider",
+                          "-p", "dlbook_tools.executed", "--dlbook-save-executed", str(tmp_path / "kept")],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert "1 failed" in run.stdout, run.stdout[-2000:]
+    kept = tmp_path / "kept"
+    assert sorted(p.name for p in kept.iterdir()) == ["good.ipynb"]
+    ran = nbformat.read(kept / "good.ipynb", as_version=4)
+    assert ran.cells[1].outputs[0]["text"] == "42\n" and ran.cells[1].execution_count == 1
+    _key_cache_on_code()
+    cache = get_cache(str(tmp_path / "cache"))
+    assert book._cache_executed_by_tests(cache, good, executed=kept)
+    _, merged = cache.merge_match_into_notebook(nbformat.read(good, as_version=4))
+    assert merged.cells[1].outputs[0]["text"] == "42\n"
+    changed = nbformat.read(good, as_version=4)
+    changed.cells[1].source = "print(6 * 9)"
+    nbformat.write(changed, good)
+    assert not book._cache_executed_by_tests(cache, good, executed=kept)  # other code: the build runs it
+    assert not book._cache_executed_by_tests(cache, bad, executed=kept)
+
+
 def test_sync_keeps_each_editions_outputs_and_header_and_clears_what_changed():
     def header(lang):
         cell = nbformat.v4.new_code_cell(notebooks.header_source(lang), id="dlbook-header")

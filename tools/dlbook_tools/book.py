@@ -4,7 +4,9 @@ plus a landing page at ``_build/html/index.html`` where a reader picks a languag
 Both editions share one jupyter-cache whose key covers only code cells and the
 kernelspec, so a chapter's code runs once per build although two editions show it.
 Before the editions are built, the notebooks the cache lacks are executed several at a
-time (:func:`prime_cache`); jupyter-book itself would run them one after another.
+time (:func:`prime_cache`); jupyter-book itself would run them one after another. A notebook
+that the test run has just executed under nbval (:mod:`dlbook_tools.executed`, kept in
+``_build/executed/``) is taken as it ran instead of being executed a second time.
 Warnings are errors (``-W -n --keep-going``) and a notebook that fails to execute
 fails the build.
 """
@@ -30,6 +32,7 @@ from .config import ROOT, book_config, editions, toc_for
 BUILD = ROOT / "_build"
 HTML = BUILD / "html"
 CACHE = BUILD / ".jupyter_cache"
+EXECUTED = BUILD / "executed"  # notebooks as nbval executed them (dlbook_tools.executed)
 VENDOR = BUILD / "vendor" / "static"
 MATHJAX = "mathjax@3.2.2"
 
@@ -197,6 +200,26 @@ def notebooks_of(edition) -> list[Path]:
     return [p for p in (edition.source / f"{s}.ipynb" for s in stems if s) if p.exists()]
 
 
+def _cache_executed_by_tests(cache, path: Path, executed: Path = EXECUTED) -> bool:
+    """Cache the copy of ``path`` that nbval executed (:mod:`dlbook_tools.executed`) if there is one and
+    its code cells are the notebook's; return whether it was cached."""
+    from jupyter_cache.base import CacheBundleIn
+
+    from . import notebooks
+
+    path = Path(path).resolve()
+    kept = executed / (path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name)
+    if not kept.is_file():
+        return False
+    ran, now = notebooks.read(kept), notebooks.read(path)
+    if [c.source for c in notebooks.code_cells(ran)] != [c.source for c in notebooks.code_cells(now)]:
+        return False
+    cache.cache_notebook_bundle(CacheBundleIn(ran, str(path), data={"execution_seconds": 0.0}),
+                                check_validity=False, overwrite=True)
+    print(f"  {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}: as the tests executed it", flush=True)
+    return True
+
+
 def prime_cache(paths: list[Path], cache_dir: Path = CACHE, jobs: int | None = None) -> list[str]:
     """Execute the notebooks that the jupyter-cache at ``cache_dir`` lacks, ``jobs`` at a time.
 
@@ -219,6 +242,7 @@ def prime_cache(paths: list[Path], cache_dir: Path = CACHE, jobs: int | None = N
             cache.match_cache_notebook(nbformat.read(path, as_version=4))
         except KeyError:
             todo.append(Path(path))
+    todo = [p for p in todo if not _cache_executed_by_tests(cache, p)]
     if not todo:
         return []
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
