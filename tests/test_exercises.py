@@ -96,20 +96,20 @@ def graded(request, tmp_path_factory):
 
 def test_solution_gets_full_marks(graded):
     _, _, scores = graded
-    assert scores["full"] == (10.0, 10.0)
+    assert scores["full"] == (13.0, 13.0)
 
 
 def test_untouched_exercise_gets_zero(graded):
-    assert graded[2]["untouched"] == (0.0, 10.0)
+    assert graded[2]["untouched"] == (0.0, 13.0)
 
 
 def test_partly_wrong_submission_gets_exactly_the_partial_score(graded):
-    assert graded[2]["partial"] == (8.0, 10.0)
+    assert graded[2]["partial"] == (11.0, 13.0)
 
 
 def test_pytorch_warning_on_stderr_does_not_cost_points(graded):
     c, stem, scores = graded
-    assert scores["warns"] == (10.0, 10.0)
+    assert scores["warns"] == (13.0, 13.0)
     autograded = notebooks.read(c / "autograded" / "warns" / stem / f"{stem}.ipynb")
     text = "".join(o.get("text", "") for cell in autograded.cells for o in cell.get("outputs", []))
     assert "UserWarning" in text  # the warning really was printed, and stays visible

@@ -87,10 +87,10 @@ ROSTER = [("u01", "Ada", "Lovelace", "ada@uni.example", "501"), ("u02", "Alan", 
           ("u03", "Grace", "Hopper", "grace@uni.example", "503"), ("u04", "Edsger", "Dijkstra", "edsger@uni.example", "504")]
 SUBMISSIONS = {  # Moodle and Canvas names; u04 hands in nothing
     "Ada Lovelace_501_assignsubmission_file_/05_perceptron.ipynb":
-        CORPUS / "Minjun Kim_1001_assignsubmission_file_" / f"{STEM}.ipynb",                      # correct: 10
+        CORPUS / "Minjun Kim_1001_assignsubmission_file_" / f"{STEM}.ipynb",                      # correct: 13
     "u02_502_9002_05_perceptron.ipynb": CORPUS / f"s02_20002_9002_{STEM}.ipynb",                   # untouched: 0
     "Grace Hopper_503_assignsubmission_file_/Copy of 05_perceptron.ipynb":
-        CORPUS / "김서연_1003_assignsubmission_file_" / f"Copy of {STEM}.ipynb",                    # xor wrong: 8
+        CORPUS / "김서연_1003_assignsubmission_file_" / f"Copy of {STEM}.ipynb",                    # xor wrong: 11
 }
 
 
@@ -127,6 +127,6 @@ def test_the_semester_runs_verbatim(tmp_path):
         assert re.search(rf"^{sid}\s+{status}\s", report, re.M), report
     with open(work / "course" / "grades.csv", encoding="utf-8-sig") as fh:
         grades = {r["student_id"]: r for r in csv.DictReader(fh) if r["assignment"] == STEM}
-    assert {sid: grades[sid]["score"] for sid in ("u01", "u02", "u03", "u04")} == {"u01": "10", "u02": "0", "u03": "8", "u04": ""}
+    assert {sid: grades[sid]["score"] for sid in ("u01", "u02", "u03", "u04")} == {"u01": "13", "u02": "0", "u03": "11", "u04": ""}
     assert (work / "course" / "feedback" / "u01" / STEM / f"{STEM}.html").exists()
     assert (work / "course" / "release" / "06_mlp" / "06_mlp.ipynb").exists()  # both exercises of `init`

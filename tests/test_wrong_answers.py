@@ -16,7 +16,6 @@ hidden tests do. The full tests must always fail. Format:
 """
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -84,9 +83,10 @@ class Shell:
     """One in-process IPython shell; ``run`` says whether a cell ran without an error."""
 
     def __init__(self):
+        import matplotlib
         from IPython.core.interactiveshell import InteractiveShell
 
-        os.environ.setdefault("MPLBACKEND", "Agg")
+        matplotlib.use("Agg")  # not MPLBACKEND: the notebook kernels this worker starts later would inherit it
         InteractiveShell.clear_instance()
         self.ip = InteractiveShell.instance()
         self.ip.showtraceback = lambda *a, **k: None  # failures are expected; keep the log short

@@ -747,14 +747,13 @@ class _TrainSetup:
 def _check_finite(loss: float, epoch: int, step: int, global_step: int) -> None:
     """The NaN guard: raise ``FloatingPointError`` naming the step if the loss (a float) is NaN or ±inf."""
     if not math.isfinite(loss):
-        raise FloatingPointError(tr(
-            f"에포크 {epoch}, 단계 {step}(전체 {global_step}번째 단계)에서 훈련 손실이 {loss}이 되어 이 갱신을 하기 전에 "
-            "학습을 멈췄습니다. 흔한 원인은 너무 큰 학습률, 손실 안의 log(0)이나 0으로 나누기, 입력의 NaN/inf입니다. "
-            "nan_guard=False이면 그래도 학습을 계속합니다.",
-            f"the training loss is {loss} at epoch {epoch}, step {step} "
-            f"(global step {global_step}); training stopped before this update. "
-            "Usual causes: a learning rate that is too high, log(0) or a division by 0 in the loss, "
-            "or NaN/inf in the inputs. nan_guard=False trains on regardless."))
+        raise FloatingPointError(tr(  # the first line says what happened (chapter 08 prints it), the rest why
+            f"에포크 {epoch}, 단계 {step}(전체 {global_step}번째 단계)에서 훈련 손실이 {loss}입니다\n"
+            "이 갱신을 하기 전에 학습을 멈췄습니다. 흔한 원인은 너무 큰 학습률, 손실 안의 log(0)이나 0으로 나누기, "
+            "입력의 NaN/inf입니다. nan_guard=False이면 그래도 학습을 계속합니다.",
+            f"the training loss is {loss} at epoch {epoch}, step {step} (global step {global_step})\n"
+            "training stopped before this update. Usual causes: a learning rate that is too high, log(0) or a "
+            "division by 0 in the loss, or NaN/inf in the inputs. nan_guard=False trains on regardless."))
 
 
 def _step_scheduler(scheduler, row: Mapping[str, float]) -> None:

@@ -27,6 +27,10 @@ def pytest_addoption(parser):
                      help="write each notebook nbval executed without an error, with its outputs, under DIR")
 
 
+def _figure(cell) -> bool:
+    return bool(cell.get("metadata", {}).get("mystnb", {}).get("figure"))
+
+
 def _is_nbval_cell(item) -> bool:
     return type(item).__name__ == "IPyNbCell" and hasattr(item, "test_outputs")
 
@@ -56,6 +60,10 @@ def pytest_sessionfinish(session):
         nb = notebooks.read(path)
         code = notebooks.code_cells(nb)
         if any(cell.get("id") not in outputs for cell in code):  # not every cell ran (a -k selection)
+            continue
+        if any(_figure(cell) and not any("image/png" in o.get("data", {}) for o in outputs[cell.get("id")])
+               for cell in code):  # e.g. a kernel started with MPLBACKEND=Agg: the build had better run it
+            print(f"dlbook_tools.executed: {path.name} drew no image in a figure cell; the build will execute it")
             continue
         for count, cell in enumerate(code, start=1):
             cell.outputs = outputs[cell.get("id")]
