@@ -129,17 +129,10 @@ def test_fit_mlp_trains_on_float64_device_and_mps_float64_is_refused(monkeypatch
 
 
 # ---------------------------------------------------------------- the two-layer networks of chapter 07
-def batch6(n=12, d=6, c=3, seed=0, device="cpu"):
-    g = torch.Generator().manual_seed(seed)
-    x = torch.randn(n, d, generator=g, dtype=F64).to(device)
-    t = torch.randint(0, c, (n,), generator=g).to(device)
-    return x, t
-
-
 @pytest.mark.parametrize("activation", ["relu", "sigmoid", "tanh"])
 def test_backprop_agrees_with_the_numerical_gradient(activation):
     net = MLP([6, 5, 3], weight_init_std=1.0, seed=1, activation=activation)
-    x, t = batch6()
+    x, t = batch(12, 6, 3)
     error = gradient_check(lambda: net.loss(x, t), net.params, net.gradient(x, t))
     assert error < 1e-7
     numeric = net.numerical_gradient(x, t)
@@ -148,7 +141,7 @@ def test_backprop_agrees_with_the_numerical_gradient(activation):
 
 def test_backprop_matches_torch_autograd(device):
     net = MLP([6, 5, 3], weight_init_std=1.0, seed=2, device=device)
-    x, t = batch6(device=device)
+    x, t = batch(12, 6, 3, device=device)
     grads = net.gradient(x, t)
     p = {k: v.clone().requires_grad_() for k, v in net.params.items()}
     ref = F.cross_entropy(F.relu(x @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"], t)
@@ -161,7 +154,7 @@ def test_backprop_matches_torch_autograd(device):
 
 def test_sigmoid_output_matches_binary_cross_entropy():
     net = MLP([2, 3, 1], weight_init_std=1.0, seed=3, activation="tanh", output="sigmoid")
-    x, _ = batch6(d=2)
+    x, _ = batch(12, 2, 3)
     t = (x[:, 0] > 0).to(F64)
     p = {k: v.clone().requires_grad_() for k, v in net.params.items()}
     ref = F.binary_cross_entropy_with_logits((torch.tanh(x @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"])[:, 0], t)
@@ -187,13 +180,13 @@ def test_accuracy_is_the_metrics_accuracy_of_the_classified_labels():
     from dlbook import metrics
 
     net = MLP([6, 5, 3], weight_init_std=1.0, seed=1)
-    x, t = batch6(n=40)
+    x, t = batch(40, 6, 3)
     expected = (net.predict(x).argmax(1) == t).double().mean().item()
     assert net.accuracy(x, t) == expected == metrics.accuracy(t, net.predict(x))
 
 
 def test_sgd_with_backprop_learns_a_separable_problem():
-    x, _ = batch6(n=60, d=4)
+    x, _ = batch(60, 4, 3)
     t = (x[:, 0] + x[:, 1] > 0).long()
     net = MLP([4, 10, 2], weight_init_std=0.5, seed=0)
     before = net.loss(x, t).item()
@@ -227,7 +220,7 @@ def test_bad_arguments():
 
 
 def test_two_layer_net_on_any_device_matches_the_cpu(device):
-    x, t = batch6(n=40)
+    x, t = batch(40, 6, 3)
     cpu = MLP([6, 5, 3], weight_init_std=1.0, seed=1)
     net = MLP([6, 5, 3], weight_init_std=1.0, seed=1, device=device)
     assert all(p.device.type == device.type for p in net.params.values())

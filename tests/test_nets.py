@@ -3,15 +3,6 @@ import torch
 
 from dlbook.nets import train_xor, xor_data, xor_gate, xor_network
 
-F64 = torch.float64
-
-
-def batch(n=12, d=6, c=3, seed=0, device="cpu"):
-    g = torch.Generator().manual_seed(seed)
-    x = torch.randn(n, d, generator=g, dtype=F64).to(device)
-    t = torch.randint(0, c, (n,), generator=g).to(device)
-    return x, t
-
 
 def test_xor_by_gates_and_by_hand_weights():
     x, t = xor_data()

@@ -389,6 +389,11 @@ def _class_or_tie(model: KNNClassifier, points: torch.Tensor, batch_size: int = 
     return torch.where(tie, -1, pred)
 
 
+def _label_or_tie(model: KNNClassifier, cls: torch.Tensor) -> torch.Tensor:
+    """Class indices (−1 at ties, from :func:`_class_or_tie`) as the model's labels, −1 kept."""
+    return torch.where(cls >= 0, model.classes_[cls.clamp_min(0)], -1)
+
+
 def _grid_classes(model: KNNClassifier, x_range, y_range, resolution, batch_size: int):
     """(xx, yy, class index grid (ny, nx) with −1 at ties), on the model's device."""
     x_train = _check_2d(model)
@@ -409,8 +414,7 @@ def decision_grid(model: KNNClassifier, x_range, y_range, resolution=200, batch_
     xx, yy, cls = _grid_classes(model, x_range, y_range, resolution, batch_size)
     if bool((model.classes_ == -1).any()):
         raise ValueError("the model's labels include -1, which decision_grid uses to mark ties")
-    labels = torch.where(cls >= 0, model.classes_[cls.clamp_min(0)], -1)
-    return xx, yy, labels
+    return xx, yy, _label_or_tie(model, cls)
 
 
 def plot_decision_boundaries(models, resolution: int = 200, *, padding: float = 0.1, ncols: int | None = None,
@@ -445,8 +449,7 @@ def plot_decision_boundaries(models, resolution: int = 200, *, padding: float = 
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     for i, (ax, m) in enumerate(zip(axes, models)):
         def vote(points, m=m):
-            c = _class_or_tie(m, points)
-            return torch.where(c >= 0, m.classes_[c.clamp_min(0)], -1)
+            return _label_or_tie(m, _class_or_tie(m, points))
 
         weighted = tr(", 1/순위", ", 1/rank") if m.weights == "rank" else ""
         plot_decision_regions(vote, m.x_train, m.y_train, ax=ax, resolution=resolution, extent=(x0, x1, y0, y1),

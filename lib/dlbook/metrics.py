@@ -40,14 +40,32 @@ _AVERAGES = ("binary", "macro", "micro", "none")
 
 
 # ---------------------------------------------------------------- label checks
-def _labels(y, name: str, *, allow_scores: bool = False) -> torch.Tensor:
-    """(N,) int64 class labels; (N, C) scores become their argmax when ``allow_scores``."""
+def _tensor(y, name: str) -> torch.Tensor:
+    """``y`` as a tensor (bools as 0/1 int64); strings, dicts, sets and None are refused."""
     if not isinstance(y, torch.Tensor):
         if isinstance(y, (str, bytes, dict, set)) or y is None:
             raise TypeError(f"{name} must be a tensor or an array of class labels, got {type(y).__name__}")
         y = torch.as_tensor(y)
-    if y.dtype == torch.bool:
-        y = y.long()
+    y = y.detach()
+    return y.long() if y.dtype == torch.bool else y
+
+
+def _whole_labels(y: torch.Tensor, name: str) -> torch.Tensor:
+    """int64 labels of any shape from ints or floats holding whole numbers, all >= 0."""
+    if y.is_complex():
+        raise TypeError(f"{name} must hold real class labels, got dtype {y.dtype}")
+    if y.is_floating_point() and not torch.equal(y, y.round()):
+        raise ValueError(f"{name} must hold class labels (whole numbers), got a value "
+                         f"{y[y != y.round()][0].item():g}; threshold probabilities first (p > 0.5)")
+    y = y.long()
+    if y.numel() and y.min() < 0:
+        raise ValueError(f"{name} must hold class labels >= 0, got {y.min().item()}")
+    return y
+
+
+def _labels(y, name: str, *, allow_scores: bool = False) -> torch.Tensor:
+    """(N,) int64 class labels; (N, C) scores become their argmax when ``allow_scores``."""
+    y = _tensor(y, name)
     if allow_scores and y.ndim == 2:
         if not y.is_floating_point():
             raise TypeError(f"{name} of shape {tuple(y.shape)} must hold float scores, got dtype {y.dtype}")
@@ -55,16 +73,7 @@ def _labels(y, name: str, *, allow_scores: bool = False) -> torch.Tensor:
     want = "1 (labels) or 2 (scores (N, C))" if allow_scores else "1"
     if y.ndim != 1:
         raise ValueError(f"{name} must have {want} dimension(s), got shape {tuple(y.shape)}")
-    if y.is_floating_point():
-        if not torch.all(y == y.round()):
-            raise ValueError(f"{name} must hold class labels (whole numbers), got a value "
-                             f"{y[y != y.round()][0].item():g}; threshold probabilities first (p > 0.5)")
-        y = y.long()
-    elif y.is_complex():
-        raise TypeError(f"{name} must hold real class labels, got dtype {y.dtype}")
-    if y.numel() and y.min() < 0:
-        raise ValueError(f"{name} must hold class labels >= 0, got {y.min().item()}")
-    return y.long()
+    return _whole_labels(y, name)
 
 
 def _label_pair(y_true, y_pred):
@@ -90,14 +99,6 @@ def accuracy(y_true, y_pred) -> float:
     """
     y_true, y_pred = _classes(y_true, y_pred)
     return fraction_true(y_true == y_pred)  # counted in integers: exact, and no float64 (MPS has none)
-
-
-def _tensor(y, name: str) -> torch.Tensor:
-    if isinstance(y, torch.Tensor):
-        return y.detach()
-    if isinstance(y, (str, bytes, dict, set)) or y is None:
-        raise TypeError(f"{name} must be a tensor or an array of class labels, got {type(y).__name__}")
-    return torch.as_tensor(y)
 
 
 def _classes(y_true, y_pred) -> tuple[torch.Tensor, torch.Tensor]:
@@ -126,21 +127,6 @@ def _probability_rows(y: torch.Tensor) -> bool:
     """Is ``y`` (N, C), C > 1, a probability (or one-hot) row per sample?"""
     return (y.ndim == 2 and y.shape[1] > 1 and y.is_floating_point() and bool((y >= 0).all())
             and torch.allclose(y.sum(dim=1), torch.ones((), dtype=y.dtype, device=y.device), atol=1e-5))
-
-
-def _whole_labels(y: torch.Tensor, name: str) -> torch.Tensor:
-    """int64 labels of any shape from ints, bools or floats holding whole numbers."""
-    if y.dtype == torch.bool:
-        return y.long()
-    if y.is_complex():
-        raise TypeError(f"{name} must hold real class labels, got dtype {y.dtype}")
-    if y.is_floating_point() and not torch.equal(y, y.round()):
-        raise ValueError(f"{name} must hold class labels (whole numbers), got a value "
-                         f"{y[y != y.round()][0].item():g}; threshold probabilities first (p > 0.5)")
-    y = y.long()
-    if y.min() < 0:
-        raise ValueError(f"{name} must hold class labels >= 0, got {y.min().item()}")
-    return y
 
 
 def confusion_matrix(y_true, y_pred, *, num_classes: int | None = None) -> torch.Tensor:

@@ -200,6 +200,12 @@ def notebooks_of(edition) -> list[Path]:
     return [p for p in (edition.source / f"{s}.ipynb" for s in stems if s) if p.exists()]
 
 
+def kept_path(path: Path, where: Path) -> Path:
+    """Where the executed copy of notebook ``path`` is kept under ``where`` (its path in the repository)."""
+    path = Path(path).resolve()
+    return Path(where) / (path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name)
+
+
 def _cache_executed_by_tests(cache, path: Path, executed: Path = EXECUTED) -> bool:
     """Cache the copy of ``path`` that nbval executed (:mod:`dlbook_tools.executed`) if there is one and
     its code cells are the notebook's; return whether it was cached."""
@@ -207,8 +213,7 @@ def _cache_executed_by_tests(cache, path: Path, executed: Path = EXECUTED) -> bo
 
     from . import notebooks
 
-    path = Path(path).resolve()
-    kept = executed / (path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name)
+    kept = kept_path(path, executed)
     if not kept.is_file():
         return False
     ran, now = notebooks.read(kept), notebooks.read(path)
@@ -216,7 +221,7 @@ def _cache_executed_by_tests(cache, path: Path, executed: Path = EXECUTED) -> bo
         return False
     cache.cache_notebook_bundle(CacheBundleIn(ran, str(path), data={"execution_seconds": 0.0}),
                                 check_validity=False, overwrite=True)
-    print(f"  {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}: as the tests executed it", flush=True)
+    print(f"  {kept.relative_to(executed)}: as the tests executed it", flush=True)
     return True
 
 

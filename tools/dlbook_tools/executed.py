@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from .config import ROOT
+from .book import kept_path
 
 _cells: dict[Path, dict[str, list]] = {}  # notebook → {cell id: outputs}
 _failed: set[Path] = set()
@@ -71,7 +71,7 @@ def pytest_sessionfinish(session):
             for out in cell.outputs:
                 if out.get("output_type") == "execute_result":
                     out["execution_count"] = count
-        where = Path(target) / (path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name)
+        where = kept_path(path, target)
         where.parent.mkdir(parents=True, exist_ok=True)
         try:
             notebooks.write(nb, where)
